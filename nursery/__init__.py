@@ -1,0 +1,31 @@
+"""nursery: structured concurrency for Python, on a kernel of its own.
+
+The public API mirrors Trio's names and semantics; see docs/porting.md.
+"""
+
+from ._core._cancel_scope import CancelScope as CancelScope
+from ._core._exceptions import BrokenResourceError as BrokenResourceError
+from ._core._exceptions import BusyResourceError as BusyResourceError
+from ._core._exceptions import Cancelled as Cancelled
+from ._core._exceptions import ClosedResourceError as ClosedResourceError
+from ._core._exceptions import EndOfChannel as EndOfChannel
+from ._core._exceptions import InternalError as InternalError
+from ._core._exceptions import RunFinishedError as RunFinishedError
+from ._core._exceptions import WouldBlock as WouldBlock
+from ._core._loop import run as run
+from ._core._nursery import TASK_STATUS_IGNORED as TASK_STATUS_IGNORED
+from ._core._nursery import Nursery as Nursery
+from ._core._nursery import TaskStatus as TaskStatus
+from ._core._nursery import open_nursery as open_nursery
+from ._core._runner import current_time as current_time
+from ._core._sleep import current_effective_deadline as current_effective_deadline
+from ._core._sleep import sleep as sleep
+from ._core._sleep import sleep_forever as sleep_forever
+from ._core._sleep import sleep_until as sleep_until
+from ._timeouts import TooSlowError as TooSlowError
+from ._timeouts import fail_after as fail_after
+from ._timeouts import fail_at as fail_at
+from ._timeouts import move_on_after as move_on_after
+from ._timeouts import move_on_at as move_on_at
+
+__version__ = "0.1.0"

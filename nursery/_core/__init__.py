@@ -1,0 +1,1 @@
+"""The kernel. It knows nothing of the layers above it; they import from here."""

@@ -1,0 +1,136 @@
+"""Entering the run from other threads and from signal handlers: ``RunToken``.
+
+``run_sync_soon`` appends to a queue under a lock and writes to an eventfd that the
+run's epoll set watches, so a loop asleep in ``epoll_wait`` wakes at once. A system task
+drains the queue in FIFO order. When the run shuts down the queue stops accepting work
+(``RunFinishedError``) and everything it accepted before is run, so nothing submitted
+is silently dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, final
+
+from ._exceptions import Cancelled, RunFinishedError
+from ._traps import cancel_shielded_checkpoint
+from ._util import NoPublicConstructor
+
+if TYPE_CHECKING:
+    from ._runner import Runner
+
+
+class WakeupFd:
+    """An eventfd: writable from any thread or a signal handler, watched by epoll."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self) -> None:
+        self.fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+
+    def wake(self) -> None:
+        try:
+            os.eventfd_write(self.fd, 1)
+        except BlockingIOError:
+            pass  # the counter is saturated: a wake-up is already pending
+
+    def drain(self) -> None:
+        try:
+            os.eventfd_read(self.fd)
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+class EntryQueue:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.queue: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
+        self.idempotent: dict[tuple[Callable[..., object], tuple[Any, ...]], None] = {}
+        self.wakeup = WakeupFd()
+        self.done = False
+        # Re-entrant: a signal handler in the main thread may call run_sync_soon while
+        # the same thread holds the lock.
+        self.lock = threading.RLock()
+
+    def run_sync_soon(
+        self, sync_fn: Callable[..., object], *args: Any, idempotent: bool = False
+    ) -> None:
+        with self.lock:
+            if self.done:
+                raise RunFinishedError("the run this token belongs to has already finished")
+            if idempotent:
+                self.idempotent[(sync_fn, args)] = None
+            else:
+                self.queue.append((sync_fn, args))
+            self.wakeup.wake()
+
+    def size(self) -> int:
+        return len(self.queue) + len(self.idempotent)
+
+    def _run_pending(self) -> None:
+        """Run what is queued now (not what those callbacks queue: that waits a turn)."""
+        queue = self.queue
+        for _ in range(len(queue)):
+            self._run_one(*queue.popleft())
+        if self.idempotent:
+            with self.lock:
+                jobs, self.idempotent = self.idempotent, {}
+            for job in jobs:
+                self._run_one(*job)
+
+    def _run_one(self, sync_fn: Callable[..., object], args: tuple[Any, ...]) -> None:
+        try:
+            sync_fn(*args)
+        except BaseException as exc:
+            self.runner.crash(f"a run_sync_soon callback {sync_fn!r} raised", exc)
+
+    async def task(self) -> None:
+        """The system task that runs the callbacks."""
+        try:
+            while True:
+                self._run_pending()
+                if not self.queue and not self.idempotent:
+                    await self.runner.io.wait_readable(self.wakeup.fd)
+                    self.wakeup.drain()
+                else:
+                    await cancel_shielded_checkpoint()
+        except Cancelled:
+            pass
+        finally:
+            with self.lock:
+                self.done = True
+            while self.queue or self.idempotent:
+                self._run_pending()
+
+    def close(self) -> None:
+        self.wakeup.close()
+
+
+@final
+class RunToken(metaclass=NoPublicConstructor):
+    """A handle on a run that other threads (and signal handlers) may use to call into
+    it. Get it with ``nursery.lowlevel.current_token()`` inside the run."""
+
+    __slots__ = ("_entry_queue", "__weakref__")
+
+    def __init__(self, entry_queue: EntryQueue) -> None:
+        self._entry_queue = entry_queue
+
+    def run_sync_soon(
+        self, sync_fn: Callable[..., object], *args: Any, idempotent: bool = False
+    ) -> None:
+        """Schedule ``sync_fn(*args)`` to run inside the run, soon, from any thread or a
+        signal handler. Calls run in FIFO order (except ``idempotent=True`` ones, which
+        are coalesced: equal ``(sync_fn, args)`` queued twice run once). If ``sync_fn``
+        raises, the run ends with ``InternalError``. ``RunFinishedError`` once the run
+        has finished; everything accepted before that runs before ``run()`` returns."""
+        self._entry_queue.run_sync_soon(sync_fn, *args, idempotent=idempotent)
+
+    def __repr__(self) -> str:
+        return f"<RunToken at {id(self):#x}>"

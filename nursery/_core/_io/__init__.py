@@ -1,0 +1,1 @@
+"""The I/O backend: a typed contract and its epoll implementation."""

@@ -1,0 +1,297 @@
+"""``run()``: the loop that drives a run.
+
+One pass of the loop: wait for I/O (not at all when tasks are runnable, else until the
+next deadline), fire expired deadlines, handle idleness (``wait_all_tasks_blocked`` and
+the mock clock's autojump), then run one batch: the tasks that were runnable when the
+batch began, each for one step. A task made runnable during a batch runs in the next.
+
+The order inside a batch is varied by a seeded random generator: code that depends on
+scheduling order fails early and, given the seed, replayably.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+import outcome
+
+from . import _context
+from ._abc import Clock, Instrument
+from ._asyncgens import AsyncGenHooks
+from ._clock import SystemClock
+from ._context import GLOBAL_RUN_CONTEXT
+from ._exceptions import Cancelled, InternalError
+from ._instruments import Instruments
+from ._ki import enable_ki_protection, ki_protected_at, mark_task_boundary
+from ._runner import Runner
+from ._task import Task
+from ._traps import CHECKPOINT, SHIELDED_CHECKPOINT, WaitMessage
+
+T = TypeVar("T")
+
+SEED_ENV_VAR = "NURSERY_SEED"
+# While tasks are runnable, poll for I/O (with a zero timeout) once this many task
+# steps have run since the last poll: often enough that a ready socket waits only a
+# few steps, rarely enough that a busy loop does not pay an epoll_wait per step.
+POLL_EVERY_STEPS = 32
+
+_IDLE_WAITERS = 1
+_AUTOJUMP = 2
+
+
+def run(
+    async_fn: Callable[..., Coroutine[Any, Any, T]],
+    *args: object,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] = (),
+    strict_exception_groups: bool = True,
+    restrict_keyboard_interrupt_to_checkpoints: bool = False,
+    random_seed: int | None = None,
+) -> T:
+    """Run ``async_fn(*args)`` as the main task of a new run, and return what it returns
+    (or raise what it raises). Returns only when every task of the run has finished.
+
+    ``clock``: the run's clock (default: real time). ``instruments``: ``Instrument``
+    objects watching the run. ``strict_exception_groups``: the default for nurseries
+    (True: errors always arrive in an exception group). With
+    ``restrict_keyboard_interrupt_to_checkpoints``, Control-C is always delivered at the
+    main task's next checkpoint rather than wherever it lands. ``random_seed`` fixes the
+    scheduler's order within batches (default: the ``NURSERY_SEED`` environment variable,
+    else a random seed, shown in ``current_statistics().seed``).
+    """
+    if _context.in_run():
+        raise RuntimeError("nursery.run() cannot be called from inside a run (nested runs)")
+    if clock is None:
+        clock = SystemClock()
+    elif not isinstance(clock, Clock):
+        raise TypeError(f"run(clock=...) expected a nursery.abc.Clock, got {clock!r}")
+    if random_seed is None:
+        env_seed = os.environ.get(SEED_ENV_VAR)
+        random_seed = int(env_seed) if env_seed else random.getrandbits(32)
+    runner = Runner(clock, Instruments(instruments), bool(strict_exception_groups), random_seed)
+    GLOBAL_RUN_CONTEXT.runner = runner
+    asyncgen_hooks = AsyncGenHooks(runner)
+    runner.asyncgens = asyncgen_hooks
+    ki_handler = _KIHandler(runner, restrict_keyboard_interrupt_to_checkpoints)
+    try:
+        asyncgen_hooks.install()
+        ki_handler.install()
+        clock.start_clock()
+        if "before_run" in runner.instruments:
+            runner.instruments.call("before_run")
+        runner.init_task = runner.spawn_impl(
+            runner.init, (async_fn, args), None, "<init>", system_task=True
+        )
+        _main_loop(runner)
+        if "after_run" in runner.instruments:
+            runner.instruments.call("after_run")
+    finally:
+        ki_handler.uninstall()
+        asyncgen_hooks.uninstall()
+        runner.close()
+        del GLOBAL_RUN_CONTEXT.runner
+        if hasattr(GLOBAL_RUN_CONTEXT, "task"):
+            del GLOBAL_RUN_CONTEXT.task
+    return _final_result(runner)
+
+
+def _final_result(runner: Runner) -> Any:
+    main_outcome = runner.main_task_outcome
+    init_outcome = runner.init_task_outcome
+    if runner.crashed is not None:
+        error = runner.crashed
+        if main_outcome is not None and type(main_outcome) is outcome.Error:
+            error.__context__ = main_outcome.error
+        raise error
+    if type(init_outcome) is outcome.Error:
+        raise InternalError("internal error in nursery: the init task failed") from (
+            init_outcome.error
+        )
+    assert main_outcome is not None
+    if runner.ki_pending:
+        ki = KeyboardInterrupt()
+        if type(main_outcome) is outcome.Error:
+            ki.__context__ = main_outcome.error
+        raise ki
+    return main_outcome.unwrap()
+
+
+def _main_loop(runner: Runner) -> None:
+    clock = runner.clock
+    io = runner.io
+    deadlines = runner.deadlines
+    instruments = runner.instruments
+    rand = runner.random.random
+    steps_since_poll = POLL_EVERY_STEPS
+
+    while runner.tasks:
+        idle_primed = 0
+        if runner.runq:
+            timeout = 0.0
+        else:
+            timeout = clock.deadline_to_sleep_time(deadlines.next_deadline())
+            if timeout < 0:
+                timeout = 0.0
+            if runner.waiting_for_idle:
+                cushion = runner.waiting_for_idle.peekitem(0)[0][0]
+                if cushion < timeout:
+                    timeout = cushion
+                    idle_primed = _IDLE_WAITERS
+            if runner.clock_autojump_threshold < timeout:
+                timeout = runner.clock_autojump_threshold
+                idle_primed = _AUTOJUMP
+
+        if timeout > 0 or steps_since_poll >= POLL_EVERY_STEPS:
+            steps_since_poll = 0
+            if "before_io_wait" in instruments:
+                instruments.call("before_io_wait", timeout)
+            events = io.get_events(timeout)
+            if "after_io_wait" in instruments:
+                instruments.call("after_io_wait", timeout)
+            if events:
+                io.process_events(events)
+
+        if deadlines.heap:
+            deadlines.expire(clock.current_time())
+
+        if idle_primed and not runner.runq:
+            if idle_primed == _IDLE_WAITERS:
+                waiting = runner.waiting_for_idle
+                cushion = waiting.peekitem(0)[0][0]
+                while waiting:
+                    key, task = waiting.peekitem(0)
+                    if key[0] != cushion:
+                        break
+                    del waiting[key]
+                    runner.reschedule_value(task, None)
+            else:
+                clock._autojump()  # type: ignore[attr-defined]
+
+        batch = runner.runq
+        if not batch:
+            continue
+        runner.runq = []
+        if len(batch) > 1 and rand() < 0.5:
+            batch.reverse()
+        steps_since_poll += len(batch)
+        if instruments:
+            _run_batch_instrumented(runner, batch)
+        else:
+            _run_batch(runner, batch)
+
+
+def _foreign_yield_error(task: Task, msg: object) -> TypeError:
+    return TypeError(
+        f"{task!r} yielded {msg!r} to the nursery kernel. Only nursery's own primitives "
+        "may suspend a task: this usually means code written for asyncio (or another "
+        "async framework) was awaited inside nursery.run()"
+    )
+
+
+@mark_task_boundary
+def _run_batch(runner: Runner, batch: list[Task]) -> None:
+    """Step each task of the batch once. The hottest code of the kernel: plain
+    attribute reads, no allocation on the checkpoint path."""
+    ctx = GLOBAL_RUN_CONTEXT
+    runq_append = runner.runq.append
+    for task in batch:
+        ctx.task = task
+        exc = task._next_exc
+        try:
+            if exc is None:
+                value = task._next_value
+                task._next_value = None
+                msg = task.context.run(task.coro.send, value)
+            else:
+                task._next_exc = None
+                msg = task.context.run(task.coro.throw, exc)
+                del exc
+        except StopIteration as stop:
+            del ctx.task
+            runner.task_exited(task, outcome.Value(stop.value))
+            continue
+        except BaseException as error:
+            del ctx.task
+            # Drop this frame from the traceback: it is the kernel, not the task.
+            error.__traceback__ = error.__traceback__.tb_next  # type: ignore[union-attr]
+            runner.task_exited(task, outcome.Error(error))
+            continue
+        task._schedule_points += 1
+        if msg is CHECKPOINT:
+            task._cancel_points += 1
+            if task._cancel_status.effectively_cancelled:
+                task._next_exc = Cancelled._create(task._cancel_status.cancel_reason())
+            elif task._ki_pending:
+                task._next_exc = _take_ki(task)
+            runq_append(task)
+        elif type(msg) is WaitMessage:
+            task._cancel_points += 1
+            task._abort_func = msg.abort_func
+            if task._ki_pending:
+                task._attempt_delivery_of_pending_ki()
+            else:
+                task._attempt_delivery_of_any_pending_cancel()
+        elif msg is SHIELDED_CHECKPOINT:
+            runq_append(task)
+        else:
+            task._next_exc = _foreign_yield_error(task, msg)
+            runq_append(task)
+    if hasattr(ctx, "task"):
+        del ctx.task
+
+
+def _run_batch_instrumented(runner: Runner, batch: list[Task]) -> None:
+    """``_run_batch`` one task at a time, with the step hooks around each step."""
+    instruments = runner.instruments
+    for task in batch:
+        if "before_task_step" in instruments:
+            instruments.call("before_task_step", task)
+        _run_batch(runner, [task])
+        if "after_task_step" in instruments:
+            instruments.call("after_task_step", task)
+
+
+def _take_ki(task: Task) -> KeyboardInterrupt:
+    task._ki_pending = False
+    task._runner.ki_pending = False
+    return KeyboardInterrupt()
+
+
+class _KIHandler:
+    """Installs the SIGINT handler for the run (main thread, default handler only)."""
+
+    def __init__(self, runner: Runner, restrict_to_checkpoints: bool) -> None:
+        self.runner = runner
+        self.restrict_to_checkpoints = restrict_to_checkpoints
+        self.installed = False
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.restrict_to_checkpoints or ki_protected_at(frame):
+            self.runner.ki_pending = True
+            self.runner.entry_queue.run_sync_soon(self.runner.deliver_ki, idempotent=True)
+        else:
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return
+        signal.signal(signal.SIGINT, self.handler)
+        self.installed = True
+
+    def uninstall(self) -> None:
+        if self.installed and signal.getsignal(signal.SIGINT) == self.handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.installed = False
+
+
+# The loop's own frames are protected: a Control-C landing in them is deferred.
+for _fn in (run, _main_loop, _final_result, _run_batch_instrumented, _take_ki):
+    enable_ki_protection(_fn)
+del _fn

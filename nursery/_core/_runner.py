@@ -1,0 +1,371 @@
+"""The state of one run: the run queue, spawning, rescheduling, task exit, system tasks.
+
+The loop that drives it is in ``_loop``. Everything here runs in the run's thread.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import random
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import outcome
+from sortedcontainers import SortedDict
+
+from . import _context
+from ._abc import Clock, Instrument
+from ._cancel_scope import CancelScope
+from ._cancel_status import CancelStatus
+from ._deadlines import Deadlines
+from ._entry_queue import EntryQueue, RunToken
+from ._exceptions import Cancelled, CancelReason, InternalError
+from ._instruments import Instruments
+from ._io._contract import IOStatistics
+from ._io._epoll import EpollBackend
+from ._ki import enable_ki_protection
+from ._task import Task
+from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
+from ._util import coroutine_or_error, name_of
+
+if TYPE_CHECKING:
+    from ._asyncgens import AsyncGenHooks
+    from ._nursery import Nursery
+    from ._parking_lot import ParkingLot
+
+
+@attrs.frozen
+class RunStatistics:
+    """A snapshot of the run: ``tasks_living``, ``tasks_runnable``,
+    ``seconds_to_next_deadline`` (``inf`` for none), ``io_statistics``,
+    ``run_sync_soon_queue_size``, and ``seed``, the scheduler's random seed (pass it as
+    ``run(..., random_seed=seed)`` to replay the same scheduling order)."""
+
+    tasks_living: int
+    tasks_runnable: int
+    seconds_to_next_deadline: float
+    io_statistics: IOStatistics
+    run_sync_soon_queue_size: int
+    seed: int
+
+
+class Runner:
+    """One call of ``nursery.run``."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        instruments: Instruments,
+        strict_exception_groups: bool,
+        seed: int,
+    ) -> None:
+        self.clock = clock
+        self.instruments = instruments
+        self.strict_exception_groups = strict_exception_groups
+        self.seed = seed
+        self.random = random.Random(seed)
+        self.io = EpollBackend()
+        self.deadlines = Deadlines()
+        self.entry_queue = EntryQueue(self)
+        self.token = RunToken._create(self.entry_queue)
+        self.runq: list[Task] = []
+        self.tasks: set[Task] = set()
+        self.run_vars: dict[Any, Any] = {}
+        self.parking_lot_breakers: dict[Task, list[ParkingLot]] = {}
+        # wait_all_tasks_blocked: (cushion, sequence) -> task, smallest cushion first.
+        self.waiting_for_idle: SortedDict = SortedDict()
+        self.idle_seq = 0
+        # The clock's autojump threshold, mirrored here so the loop reads one attribute.
+        self.clock_autojump_threshold = float("inf")
+        self.ki_pending = False
+        self.crashed: InternalError | None = None
+
+        self.init_task: Task | None = None
+        self.main_task: Task | None = None
+        self.main_task_outcome: outcome.Outcome[Any] | None = None
+        self.system_nursery: Nursery | None = None
+        self.system_context = contextvars.copy_context()
+        self.init_task_outcome: outcome.Outcome[Any] | None = None
+        self.asyncgens: AsyncGenHooks  # set by run()
+
+        # The root of the cancel-status tree: the init task's, never cancelled.
+        self.root_scope = CancelScope()
+        self.root_scope._has_been_entered = True
+        self.root_status = CancelStatus(self.root_scope, None)
+        self.root_scope._cancel_status = self.root_status
+
+    def close(self) -> None:
+        self.io.close()
+        self.entry_queue.close()
+
+    # -- spawning and rescheduling -----------------------------------------------------
+
+    def spawn_impl(
+        self,
+        async_fn: Callable[..., Coroutine[Any, Any, Any]],
+        args: tuple[Any, ...],
+        nursery: Nursery | None,
+        name: object,
+        *,
+        system_task: bool = False,
+        context: contextvars.Context | None = None,
+        what: str = "start_soon()",
+    ) -> Task:
+        if nursery is not None and nursery._closed:
+            raise RuntimeError("this nursery is closed to new tasks")
+        if context is None:
+            context = (
+                self.system_context.copy() if system_task else contextvars.copy_context()
+            )
+        coro = context.run(coroutine_or_error, async_fn, args, what)
+        if name is None:
+            name = name_of(async_fn)
+        elif not isinstance(name, str):
+            name = str(name)
+        task = Task._create(coro, self, name, nursery, context, system_task)
+        self.tasks.add(task)
+        if nursery is not None:
+            nursery._children.add(task)
+            task._activate_cancel_status(nursery._cancel_status)
+        else:
+            task._activate_cancel_status(self.root_status)
+        if "task_spawned" in self.instruments:
+            self.instruments.call("task_spawned", task)
+        self.reschedule_value(task, None)
+        return task
+
+    def reschedule_value(self, task: Task, value: Any) -> None:
+        """Make a sleeping task runnable; it gets ``value`` back from its wait."""
+        task._abort_func = None
+        task._next_value = value
+        self.runq.append(task)
+        if "task_scheduled" in self.instruments:
+            self.instruments.call("task_scheduled", task)
+
+    def reschedule_error(self, task: Task, exc: BaseException) -> None:
+        """Make a sleeping task runnable; its wait raises ``exc``."""
+        task._abort_func = None
+        task._next_exc = exc
+        self.runq.append(task)
+        if "task_scheduled" in self.instruments:
+            self.instruments.call("task_scheduled", task)
+
+    # -- task exit ---------------------------------------------------------------------
+
+    def task_exited(self, task: Task, result: outcome.Outcome[Any]) -> None:
+        nursery = task._parent_nursery
+        home = nursery._cancel_status if nursery is not None else self.root_status
+        if task._cancel_status is not home:
+            # The task finished with cancel scopes still open (a scope entered by hand
+            # and never exited, or a generator suspended inside one).
+            result = outcome.Error(
+                RuntimeError(
+                    f"cancel scope stack corrupted: {task!r} exited with its cancel scope "
+                    f"{task._cancel_status.scope!r} still open"
+                )
+            )
+            status = task._cancel_status
+            while status is not home and status.parent is not None:
+                status.abandoned = True
+                status.close()
+                status = status.parent
+        task._cancel_status.tasks.discard(task)
+        self.tasks.discard(task)
+
+        if task is self.main_task:
+            self.main_task_outcome = result
+            result = outcome.Value(None)
+            assert self.system_nursery is not None
+            self.system_nursery.cancel_scope._cancel(
+                CancelReason("shutdown", "the main task finished", repr(task))
+            )
+        elif task._system_task and type(result) is outcome.Error:
+            if not isinstance(result.error, Cancelled) and task is not self.init_task:
+                self.crash(f"system task {task!r} crashed", result.error)
+            result = outcome.Value(None)
+
+        if task is self.init_task:
+            self.init_task_outcome = result
+        elif nursery is not None:
+            nursery._child_finished(task, result)
+
+        if self.parking_lot_breakers:
+            for lot in self.parking_lot_breakers.pop(task, ()):
+                lot.break_lot(task)
+        if "task_exited" in self.instruments:
+            self.instruments.call("task_exited", task)
+        # Break reference cycles through the coroutine's frames promptly.
+        task._next_value = None
+        task._next_exc = None
+
+    def crash(self, what: str, exc: BaseException | None) -> None:
+        """Something that must not fail did: end the run with ``InternalError``."""
+        error = InternalError(f"internal error in nursery: {what}")
+        error.__cause__ = exc
+        if self.crashed is None:
+            self.crashed = error
+        if self.system_nursery is not None:
+            self.system_nursery.cancel_scope._cancel(CancelReason("shutdown", what))
+
+    # -- KeyboardInterrupt -------------------------------------------------------------
+
+    def deliver_ki(self) -> None:
+        """Runs (via the entry queue) after SIGINT arrived in protected code."""
+        self.ki_pending = True
+        main = self.main_task
+        if main is None or main not in self.tasks:
+            return  # raised when run() returns
+        main._ki_pending = True
+        main._attempt_delivery_of_pending_ki()
+
+    # -- the init task -----------------------------------------------------------------
+
+    async def init(self, async_fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        from ._asyncgens import finalize_remaining
+        from ._nursery import open_nursery
+
+        async with open_nursery() as entry_nursery:
+            async with open_nursery() as system_nursery:
+                self.system_nursery = system_nursery
+                try:
+                    self.main_task = self.spawn_impl(
+                        async_fn, args, system_nursery, None, what="run()"
+                    )
+                except BaseException as exc:
+                    self.main_task_outcome = outcome.Error(exc)
+                    system_nursery.cancel_scope._cancel(
+                        CancelReason("shutdown", "the main task could not start")
+                    )
+                self.spawn_impl(
+                    self.entry_queue.task,
+                    (),
+                    entry_nursery,
+                    "<RunToken.run_sync_soon task>",
+                    system_task=True,
+                )
+            # Every task but the entry-queue one is gone: close leftover async
+            # generators while callbacks can still run, then stop the callbacks.
+            await finalize_remaining(self)
+            entry_nursery.cancel_scope._cancel(
+                CancelReason("shutdown", "the run is finishing")
+            )
+
+    def statistics(self) -> RunStatistics:
+        next_deadline = self.deadlines.next_deadline()
+        return RunStatistics(
+            tasks_living=len(self.tasks),
+            tasks_runnable=len(self.runq),
+            seconds_to_next_deadline=next_deadline - self.clock.current_time(),
+            io_statistics=self.io.statistics(),
+            run_sync_soon_queue_size=self.entry_queue.size(),
+            seed=self.seed,
+        )
+
+
+# -- the public functions over the runner (re-exported by nursery.lowlevel) ----------
+
+
+@enable_ki_protection
+def reschedule(task: Task, next_send: outcome.Outcome[Any] = outcome.Value(None)) -> None:
+    """Wake ``task``, which must be asleep in ``wait_task_rescheduled``; its wait returns
+    the outcome's value or raises its error."""
+    if not isinstance(next_send, (outcome.Value, outcome.Error)):
+        raise TypeError(
+            f"reschedule() expected an outcome.Value or outcome.Error, got {next_send!r}"
+        )
+    runner = _context.current_runner()
+    if task._runner is not runner or task not in runner.tasks:
+        raise RuntimeError(f"{task!r} is not a living task of this run")
+    if type(next_send) is outcome.Value:
+        runner.reschedule_value(task, next_send.value)
+    else:
+        runner.reschedule_error(task, next_send.error)
+
+
+def current_root_task() -> Task | None:
+    """The run's first task (internal; the parent of everything)."""
+    return _context.current_runner().init_task
+
+
+def current_clock() -> Clock:
+    """The run's clock."""
+    return _context.current_runner().clock
+
+
+def current_statistics() -> RunStatistics:
+    """A snapshot of the run's state (see ``RunStatistics``)."""
+    return _context.current_runner().statistics()
+
+
+def current_token() -> RunToken:
+    """The run's ``RunToken``, for calling into the run from other threads."""
+    return _context.current_runner().token
+
+
+def current_time() -> float:
+    """The current time on the run's clock."""
+    return _context.current_runner().clock.current_time()
+
+
+def add_instrument(instrument: Instrument) -> None:
+    """Start calling ``instrument``'s hooks in this run."""
+    _context.current_runner().instruments.add_instrument(instrument)
+
+
+def remove_instrument(instrument: Instrument) -> None:
+    """Stop calling ``instrument``; ``KeyError`` if it is not installed."""
+    _context.current_runner().instruments.remove_instrument(instrument)
+
+
+@enable_ki_protection
+def spawn_system_task(
+    async_fn: Callable[..., Coroutine[Any, Any, Any]],
+    *args: object,
+    name: object = None,
+    context: contextvars.Context | None = None,
+) -> Task:
+    """Start a system task: it lives in the run's system nursery (outside the main
+    task's tree), is cancelled when the main task finishes, and is KeyboardInterrupt
+    protected. If it raises anything but ``Cancelled``, the run ends with
+    ``InternalError``."""
+    runner = _context.current_runner()
+    return runner.spawn_impl(
+        async_fn, args, runner.system_nursery, name, system_task=True, context=context
+    )
+
+
+async def wait_readable(fd: int) -> None:
+    """Sleep until ``fd`` (an int, or an object with ``fileno()``) is readable; a
+    checkpoint. One task at a time per fd (``BusyResourceError``); if another task
+    calls ``notify_closing(fd)``, this raises ``ClosedResourceError``."""
+    await _context.current_runner().io.wait_readable(fd)
+
+
+async def wait_writable(fd: int) -> None:
+    """Sleep until ``fd`` is writable; like ``wait_readable``."""
+    await _context.current_runner().io.wait_writable(fd)
+
+
+def notify_closing(fd: int) -> None:
+    """Call before closing ``fd``: tasks waiting on it wake with ``ClosedResourceError``
+    and the kernel forgets it. Not a checkpoint."""
+    _context.current_runner().io.notify_closing(fd)
+
+
+async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
+    """Sleep until every other task is blocked, and has been for ``cushion`` seconds of
+    real time. Tasks waiting with the smallest cushion wake first, together."""
+    if cushion < 0 or cushion != cushion:
+        raise ValueError(f"wait_all_tasks_blocked(cushion=...) must be >= 0, got {cushion!r}")
+    runner = _context.current_runner()
+    task = _context.current_task()
+    runner.idle_seq += 1
+    key = (float(cushion), runner.idle_seq)
+    runner.waiting_for_idle[key] = task
+
+    def abort(_: RaiseCancelT) -> Abort:
+        del runner.waiting_for_idle[key]
+        return Abort.SUCCEEDED
+
+    await wait_task_rescheduled(abort)

@@ -1,0 +1,187 @@
+"""Task: one coroutine the kernel steps, and what it should receive next."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Coroutine, Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, Any, final
+
+from ._exceptions import Cancelled, CancelReason
+from ._traps import Abort, RaiseCancelT
+from ._util import NoPublicConstructor
+
+if TYPE_CHECKING:
+    from ._cancel_status import CancelStatus
+    from ._nursery import Nursery
+    from ._runner import Runner
+
+
+@final
+class CancelRaiser:
+    """The ``raise_cancel`` handed to abort functions.
+
+    One is made per cancellation and shared by every task it reaches, so cancelling many
+    tasks allocates one exception per task and nothing else.
+    """
+
+    __slots__ = ("cancel_reason",)
+
+    def __init__(self, cancel_reason: CancelReason) -> None:
+        self.cancel_reason = cancel_reason
+
+    def make(self) -> BaseException:
+        return Cancelled._create(self.cancel_reason)
+
+    def __call__(self) -> Any:
+        raise self.make()
+
+
+@final
+class KeyboardInterruptRaiser:
+    """``raise_cancel`` for a KeyboardInterrupt delivered to the main task. Making the
+    exception marks the interrupt as delivered."""
+
+    __slots__ = ("task",)
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+
+    def make(self) -> BaseException:
+        self.task._ki_pending = False
+        self.task._runner.ki_pending = False
+        return KeyboardInterrupt()
+
+    def __call__(self) -> Any:
+        raise self.make()
+
+
+@final
+class Task(metaclass=NoPublicConstructor):
+    """A task of the current run. Created by the runtime (``start_soon``, ``start``,
+    ``spawn_system_task``); users never construct one."""
+
+    __slots__ = (
+        "__weakref__",
+        "_abort_func",
+        "_cancel_points",
+        "_cancel_status",
+        "_child_nurseries",
+        "_deadline_seq",
+        "_ki_pending",
+        "_next_exc",
+        "_next_value",
+        "_parent_nursery",
+        "_runner",
+        "_schedule_points",
+        "_system_task",
+        "context",
+        "coro",
+        "custom_sleep_data",
+        "eventual_parent_nursery",
+        "name",
+    )
+
+    def __init__(
+        self,
+        coro: Coroutine[Any, Any, Any],
+        runner: Runner,
+        name: str,
+        parent_nursery: Nursery | None,
+        context: contextvars.Context,
+        system_task: bool,
+    ) -> None:
+        self.coro = coro
+        self._runner = runner
+        self.name = name
+        self._parent_nursery = parent_nursery
+        self.eventual_parent_nursery: Nursery | None = None
+        self.context = context
+        self._system_task = system_task
+        self._child_nurseries: list[Nursery] = []
+        self.custom_sleep_data: Any = None
+        self._cancel_status: CancelStatus = None  # type: ignore[assignment]  # set by spawn
+        self._abort_func: Any = None
+        self._next_value: Any = None
+        self._next_exc: BaseException | None = None
+        self._cancel_points = 0
+        self._schedule_points = 0
+        self._ki_pending = False
+        self._deadline_seq = 0  # a pending sleep's entry in the deadline heap
+
+    def _deadline_expired(self) -> None:
+        """The end of a ``sleep``: wake up."""
+        self._runner.reschedule_value(self, None)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name!r} at {id(self):#x}>"
+
+    @property
+    def parent_nursery(self) -> Nursery | None:
+        """The nursery this task runs in (``None`` for the run's first, internal task)."""
+        return self._parent_nursery
+
+    @property
+    def child_nurseries(self) -> list[Nursery]:
+        """The nurseries this task has open, outermost first."""
+        return list(self._child_nurseries)
+
+    def iter_await_frames(self) -> Iterator[tuple[FrameType, int]]:
+        """Yield ``(frame, lineno)`` down the chain of awaits this task is suspended in,
+        from the task's own coroutine to the innermost one."""
+        coro: Any = self.coro
+        while coro is not None:
+            if hasattr(coro, "cr_frame"):
+                frame, coro = coro.cr_frame, coro.cr_await
+            elif hasattr(coro, "gi_frame"):
+                frame, coro = coro.gi_frame, coro.gi_yieldfrom
+            elif hasattr(coro, "ag_frame"):
+                frame, coro = coro.ag_frame, coro.ag_await
+            else:
+                return
+            if frame is None:
+                return
+            yield frame, frame.f_lineno
+
+    # -- cancellation delivery (called by the cancel-status tree and the KI machinery) --
+
+    def _activate_cancel_status(self, status: CancelStatus) -> None:
+        old = self._cancel_status
+        if old is not None:
+            old.tasks.discard(self)
+        self._cancel_status = status
+        status.tasks.add(self)
+        if status.effectively_cancelled:
+            self._attempt_delivery_of_any_pending_cancel()
+
+    def _attempt_delivery_of_any_pending_cancel(
+        self, raiser: CancelRaiser | None = None
+    ) -> None:
+        if self._abort_func is None or not self._cancel_status.effectively_cancelled:
+            return
+        if raiser is None:
+            raiser = CancelRaiser(self._cancel_status.cancel_reason())
+        self._attempt_abort(raiser)
+
+    def _attempt_delivery_of_pending_ki(self) -> None:
+        if self._abort_func is not None:
+            self._attempt_abort(KeyboardInterruptRaiser(self))
+
+    def _attempt_abort(self, raiser: CancelRaiser | KeyboardInterruptRaiser) -> None:
+        abort_func = self._abort_func
+        self._abort_func = None
+        try:
+            success = abort_func(raiser)
+        except BaseException as exc:
+            self._runner.crash("an abort function raised", exc)
+            return
+        if type(success) is not Abort:
+            self._runner.crash(
+                f"an abort function returned {success!r}; expected Abort.SUCCEEDED or "
+                "Abort.FAILED",
+                None,
+            )
+        elif success is Abort.SUCCEEDED:
+            self._runner.reschedule_error(self, raiser.make())
+        # On Abort.FAILED the wait could not be undone: the task stays asleep without an
+        # abort function, and whoever wakes it later is responsible for it.

@@ -1,0 +1,112 @@
+"""The only code that yields to the kernel.
+
+A task talks to the run loop by yielding one of the typed messages below from a
+``types.coroutine`` generator; the loop answers by sending a value or throwing an
+exception back in. Anything else a coroutine yields is a foreign object (usually an
+asyncio future), and the loop throws a ``TypeError`` back that says so.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any, Final, NoReturn, final
+
+from ._context import current_task
+
+
+class Abort(enum.Enum):
+    """What an abort function tells the kernel: ``SUCCEEDED`` means the wait was undone
+    and the task may be woken with the cancellation; ``FAILED`` means the task stays
+    asleep and whoever wakes it later is responsible for it."""
+
+    SUCCEEDED = 1
+    FAILED = 2
+
+
+RaiseCancelT = Callable[[], NoReturn]
+
+
+@final
+class CheckpointMessage:
+    """Reschedule me; raise ``Cancelled`` instead if my cancel status is cancelled."""
+
+    __slots__ = ()
+
+
+@final
+class ShieldedCheckpointMessage:
+    """Reschedule me, and ignore cancellation."""
+
+    __slots__ = ()
+
+
+@final
+class WaitMessage:
+    """Park me until someone calls ``reschedule``; ``abort_func`` undoes the wait."""
+
+    __slots__ = ("abort_func",)
+
+    def __init__(self, abort_func: Callable[[RaiseCancelT], Abort]) -> None:
+        self.abort_func = abort_func
+
+
+CHECKPOINT: Final = CheckpointMessage()
+SHIELDED_CHECKPOINT: Final = ShieldedCheckpointMessage()
+
+
+@types.coroutine
+def _checkpoint() -> Generator[CheckpointMessage, None, None]:
+    yield CHECKPOINT
+
+
+# Typed as returning an Awaitable: a generator-based coroutine is awaitable but not a
+# ``Coroutine`` in the typing sense.
+checkpoint: Callable[[], Awaitable[None]] = _checkpoint
+checkpoint.__doc__ = """A checkpoint: a schedule point and a cancel point.
+
+Lets other tasks run, and raises ``Cancelled`` if this task is inside a cancelled scope.
+"""
+
+
+@types.coroutine
+def _cancel_shielded_checkpoint() -> Generator[ShieldedCheckpointMessage, None, None]:
+    yield SHIELDED_CHECKPOINT
+
+
+cancel_shielded_checkpoint: Callable[[], Awaitable[None]] = _cancel_shielded_checkpoint
+cancel_shielded_checkpoint.__doc__ = """A schedule point that is not a cancel point."""
+
+
+@types.coroutine
+def _wait_task_rescheduled(
+    abort_func: Callable[[RaiseCancelT], Abort],
+) -> Generator[WaitMessage, Any, Any]:
+    return (yield WaitMessage(abort_func))
+
+
+def wait_task_rescheduled(abort_func: Callable[[RaiseCancelT], Abort]) -> Awaitable[Any]:
+    """Put this task to sleep until ``reschedule(task, outcome)`` wakes it.
+
+    The outcome's value is returned (or its error raised). If the task is cancelled while
+    asleep, the kernel calls ``abort_func(raise_cancel)``: return ``Abort.SUCCEEDED`` after
+    undoing whatever would have woken the task, and the task wakes with the exception that
+    ``raise_cancel()`` raises; return ``Abort.FAILED`` if the wake-up can no longer be
+    undone, and then something must still call ``reschedule``. Calling ``raise_cancel``
+    inside ``abort_func`` lets the function capture the exception instead.
+    """
+    return _wait_task_rescheduled(abort_func)
+
+
+async def checkpoint_if_cancelled() -> None:
+    """A cancel point that is a schedule point only when it raises.
+
+    Cheaper than ``checkpoint()`` when the task is usually not cancelled.
+    """
+    task = current_task()
+    if task._cancel_status.effectively_cancelled or (
+        task is task._runner.main_task and task._runner.ki_pending
+    ):
+        await _checkpoint()
+    task._cancel_points += 1

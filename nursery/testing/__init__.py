@@ -1,0 +1,8 @@
+"""Tools for testing code that uses nursery: virtual time, waiting for quiescence,
+ordering tasks by hand, and checking checkpoints."""
+
+from .._core._mock_clock import MockClock as MockClock
+from .._core._runner import wait_all_tasks_blocked as wait_all_tasks_blocked
+from ._checkpoints import assert_checkpoints as assert_checkpoints
+from ._checkpoints import assert_no_checkpoints as assert_no_checkpoints
+from ._sequencer import Sequencer as Sequencer
