@@ -1,0 +1,157 @@
+"""What can be measured: implementations, workloads, their sizes, metrics and targets.
+
+Pure data, imported by both the parent (``run.py``) and the workers; it must not import
+any of the libraries being measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+IMPLEMENTATIONS = ("nursery", "trio", "asyncio", "uvloop")
+# uvloop is an asyncio event loop: it runs the asyncio version of each workload.
+ASYNCIO_LOOPS = ("asyncio", "uvloop")
+
+# Performance targets for nursery. A time metric passes when nursery's median is at
+# most these fractions of Trio's and of asyncio's; a memory metric when it is at most
+# Trio's.
+TIME_TARGET_VS_TRIO = 0.5
+TIME_TARGET_VS_ASYNCIO = 1.0
+MEMORY_TARGET_VS_TRIO = 1.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # key in a worker's sample dict
+    label: str  # suffix shown after the workload name when a workload has several metrics
+    unit: str
+    kind: str  # "time" or "memory": selects the target
+
+
+US_PER_OP = Metric("us_per_op", "", "µs/op", "time")
+MS_TOTAL = Metric("ms", "", "ms", "time")
+TRACEMALLOC = Metric("tracemalloc_bytes_per_task", "tracemalloc", "B/task", "memory")
+RSS = Metric("rss_bytes_per_task", "RSS", "B/task", "memory")
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    module: str  # under benchmarks.workloads
+    summary: str
+    metrics: tuple[Metric, ...]
+    full_size: int
+    quick_size: int | None  # None: skipped by --quick
+    smoke_size: int
+    params: dict[str, Any] = field(default_factory=dict)
+    impls: tuple[str, ...] = IMPLEMENTATIONS
+    # Timed rounds inside one worker (the worker reports the fastest). Memory is
+    # measured once per worker: see workloads/memory.py.
+    rounds: int = 3
+    # Memory figures barely move between runs and the big ones are slow to take, so
+    # they need (and get) fewer repeats than the timings.
+    max_repeat: int | None = None
+
+    def size(self, mode: str) -> int | None:
+        return {"full": self.full_size, "quick": self.quick_size, "smoke": self.smoke_size}[mode]
+
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        name="checkpoint",
+        module="checkpoint",
+        summary="`await sleep(0)` in a loop, one task",
+        metrics=(US_PER_OP,),
+        full_size=20_000,
+        quick_size=5_000,
+        smoke_size=50,
+        params={"variant": "sleep0"},
+    ),
+    Workload(
+        name="checkpoint-lowlevel",
+        module="checkpoint",
+        summary="`await lowlevel.checkpoint()` in a loop, one task (Trio-style only)",
+        metrics=(US_PER_OP,),
+        full_size=20_000,
+        quick_size=5_000,
+        smoke_size=50,
+        params={"variant": "lowlevel"},
+        impls=("nursery", "trio"),
+    ),
+    Workload(
+        name="spawn",
+        module="spawn",
+        summary="start N trivial tasks in one nursery / TaskGroup and wait for them",
+        metrics=(US_PER_OP,),
+        full_size=10_000,
+        quick_size=3_000,
+        smoke_size=50,
+        params={"batch": None},
+    ),
+    Workload(
+        name="spawn-batched",
+        module="spawn",
+        summary="same, a fresh nursery / TaskGroup for every 1000 tasks",
+        metrics=(US_PER_OP,),
+        full_size=10_000,
+        quick_size=3_000,
+        smoke_size=2_000,
+        params={"batch": 1000},
+    ),
+    Workload(
+        name="cancel-scope",
+        module="cancel_scope",
+        summary="enter+exit `CancelScope()` (asyncio: `timeout(None)`)",
+        metrics=(US_PER_OP,),
+        full_size=20_000,
+        quick_size=5_000,
+        smoke_size=50,
+        params={"variant": "plain"},
+    ),
+    Workload(
+        name="move-on-after",
+        module="cancel_scope",
+        summary="enter+exit `move_on_after(1e6)` (asyncio: `timeout(1e6)`)",
+        metrics=(US_PER_OP,),
+        full_size=20_000,
+        quick_size=5_000,
+        smoke_size=50,
+        params={"variant": "deadline"},
+    ),
+    Workload(
+        name="cancel-10k",
+        module="cancel_many",
+        summary="cancel 10,000 sleeping tasks: from `cancel()` until all have exited",
+        metrics=(MS_TOTAL,),
+        full_size=10_000,
+        quick_size=10_000,
+        smoke_size=50,
+    ),
+    Workload(
+        name="memory-10k",
+        module="memory",
+        summary="bytes per sleeping task, 10,000 tasks asleep",
+        metrics=(TRACEMALLOC, RSS),
+        full_size=10_000,
+        quick_size=10_000,
+        smoke_size=50,
+        rounds=1,
+        max_repeat=3,
+    ),
+    Workload(
+        name="memory-100k",
+        module="memory",
+        summary="bytes per sleeping task, 100,000 tasks asleep",
+        metrics=(TRACEMALLOC, RSS),
+        full_size=100_000,
+        quick_size=None,
+        smoke_size=50,
+        rounds=1,
+        # Per-task figures at 100k agree with each other to 0.1% between runs, and one
+        # Trio run takes ~30 s here: one repeat is enough.
+        max_repeat=1,
+    ),
+)
+
+WORKLOADS_BY_NAME = {workload.name: workload for workload in WORKLOADS}

@@ -1,0 +1,84 @@
+"""Smoke test for the benchmark harness in ``benchmarks/``.
+
+Runs every workload once at tiny sizes, through the real harness (a worker subprocess
+per measurement), and checks that each produced a result. It measures nothing: the
+point is that ``python -m benchmarks`` keeps working as the kernel changes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run
+from benchmarks.registry import WORKLOADS, Metric
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("impl", ["nursery", "asyncio", "trio", "uvloop"])
+def test_every_workload_runs(impl: str, tmp_path: Path) -> None:
+    reason = run.unavailable_reason(impl)
+    if reason is not None:
+        pytest.skip(reason)
+    results = tmp_path / "results.json"
+
+    status = run.main(["--smoke", "--impl", impl, "--json", str(results)])
+
+    assert status == 0
+    measurements = json.loads(results.read_text())["measurements"]
+    expected = {w.name for w in WORKLOADS if impl in w.impls}
+    assert {m["workload"] for m in measurements} == expected
+    for measurement in measurements:
+        assert measurement["ok"], measurement["error"]
+        assert measurement["impl"] == impl
+        assert all(value > 0 or "rss" in key for key, value in measurement["best"].items())
+
+
+def test_runs_as_a_script() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/run.py",
+            "--smoke",
+            "--only",
+            "checkpoint,spawn-batched",
+            "--impl",
+            "asyncio",
+            "--markdown",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "| checkpoint | µs/op |" in completed.stdout
+    assert "| spawn-batched | µs/op |" in completed.stdout
+
+
+def test_failed_self_check_is_reported() -> None:
+    # A workload that ends up doing nothing must fail loudly, not report a fast time.
+    from benchmarks._common import BenchmarkCheckError, expect
+
+    with pytest.raises(BenchmarkCheckError, match="tasks finished"):
+        expect(0, 10, "tasks finished")
+
+
+def _row(kind: str, medians: dict[str, float]) -> run.Row:
+    metric = Metric("x", "", "unit", kind)
+    return run.Row("w", "unit", metric, medians, medians, {}, ("nursery", "trio", "asyncio"))
+
+
+def test_targets() -> None:
+    assert _row("time", {"nursery": 1, "trio": 2, "asyncio": 1}).target() == "pass"
+    assert _row("time", {"nursery": 1.1, "trio": 2, "asyncio": 1}).target() == "FAIL"
+    assert _row("time", {"nursery": 1, "trio": 1.9, "asyncio": 5}).target() == "FAIL"
+    assert _row("time", {"nursery": 1, "trio": 3}).target() == "n/a"
+    assert _row("time", {"trio": 3, "asyncio": 1}).target() == "n/a"
+    assert _row("memory", {"nursery": 100, "trio": 100, "asyncio": 1}).target() == "pass"
+    assert _row("memory", {"nursery": 101, "trio": 100}).target() == "FAIL"
