@@ -108,16 +108,23 @@ def _run_options(item: pytest.Function) -> dict[str, Any]:
     return options
 
 
-def _run(item: pytest.Function, async_fn: Callable[[], Awaitable[object]]) -> None:
+def _run(
+    item: pytest.Function,
+    test_fn: Callable[..., Awaitable[object]],
+    *args: Any,
+    **kwargs: Any,
+) -> None:
     __tracebackhide__ = True
     options = _run_options(item)
 
+    # Named after the test, so the main task is too.
+    @functools.wraps(test_fn)
     async def record_seed_then_run() -> None:
         __tracebackhide__ = True
         # Older kernels may not report a seed; the report then just omits it.
         stats = nursery.lowlevel.current_statistics()
         item.stash[_seed_key] = getattr(stats, "seed", None)
-        await async_fn()
+        await test_fn(*args, **kwargs)
 
     nursery.run(record_seed_then_run, **options)
 
@@ -151,14 +158,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         # example gets a run of its own. Then let pytest call the test as usual.
         def run_one_example(*args: Any, **kwargs: Any) -> None:
             __tracebackhide__ = True
-            _run(pyfuncitem, functools.partial(inner, *args, **kwargs))
+            _run(pyfuncitem, inner, *args, **kwargs)
 
         fn.hypothesis.inner_test = run_one_example
         return None
     if not inspect.iscoroutinefunction(fn):
         return None
     kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
-    _run(pyfuncitem, functools.partial(fn, **kwargs))
+    _run(pyfuncitem, fn, **kwargs)
     return True
 
 
