@@ -56,6 +56,17 @@ class Workload:
     def size(self, mode: str) -> int | None:
         return {"full": self.full_size, "quick": self.quick_size, "smoke": self.smoke_size}[mode]
 
+    def rounds_for(self, mode: str) -> int:
+        """Timed rounds per worker: fewer in --quick (its budget is a minute), one in --smoke."""
+        return {"full": self.rounds, "quick": min(2, self.rounds), "smoke": 1}[mode]
+
+    def repeats_for(self, mode: str, requested: int) -> int:
+        """Worker processes per implementation, capped for the slow, steady memory figures."""
+        if self.max_repeat is None:
+            return requested
+        # --quick takes each memory figure once: it varies far less than the timings.
+        return min(requested, 1 if mode == "quick" else self.max_repeat)
+
 
 WORKLOADS: tuple[Workload, ...] = (
     Workload(

@@ -60,7 +60,8 @@ def unavailable_reason(impl: str) -> str | None:
     Imported in the parent only to find out; the measurements themselves happen in
     fresh worker processes, so this import biases nothing.
     """
-    module_name = {"asyncio": "asyncio"}.get(impl, impl)
+    # uvloop is measured as asyncio on uvloop's loop: importing uvloop is what matters.
+    module_name = impl
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
@@ -95,7 +96,7 @@ class Measurement:
 
 
 def run_worker(
-    workload: Workload, impl: str, size: int, repeat: int, timeout: float
+    workload: Workload, impl: str, size: int, rounds: int, repeat: int, timeout: float
 ) -> Measurement:
     command = [
         sys.executable,
@@ -104,7 +105,7 @@ def run_worker(
         workload.name,
         impl,
         f"--size={size}",
-        f"--rounds={workload.rounds}",
+        f"--rounds={rounds}",
     ]
     started = time.perf_counter()
     try:
@@ -159,10 +160,11 @@ def measure_all(
         # A workload that --quick skips but that was asked for by name runs full size.
         size = workload.size(mode) or workload.full_size
         workload_impls = [impl for impl in impls if impl in workload.impls]
-        repeats = repeat if workload.max_repeat is None else min(repeat, workload.max_repeat)
+        rounds = workload.rounds_for(mode)
+        repeats = workload.repeats_for(mode, repeat)
         for index in range(repeats):
             for impl in rotated(workload_impls, index):
-                measurement = run_worker(workload, impl, size, index, timeout)
+                measurement = run_worker(workload, impl, size, rounds, index, timeout)
                 measurements.append(measurement)
                 _report_progress(workload, measurement, repeats)
     return measurements
@@ -324,17 +326,22 @@ def _cpu_model() -> str:
 
 
 def _git_commit() -> str:
+    """The commit measured, flagged when ``nursery/`` has uncommitted changes.
+
+    Only ``nursery/`` counts: edits elsewhere in the tree don't change what ran.
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
     try:
-        completed = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "nursery")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return completed.stdout.strip()
+    return f"{commit} + uncommitted changes in nursery/" if dirty else commit
 
 
 def command_line(argv: list[str]) -> str:
@@ -456,9 +463,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.markdown:
         print(f"Command: `{command_line(argv)}`\n")
-        print("| | |\n|---|---|")
         for key, value in info.items():
-            print(f"| {key} | {value} |")
+            print(f"- {key}: {value}")
         print()
         print(render_markdown(header, body))
     else:
