@@ -20,24 +20,29 @@ import importlib
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
+from benchmarks._common import Sample
 from benchmarks.registry import ASYNCIO_LOOPS, IMPLEMENTATIONS, WORKLOADS_BY_NAME
 
 
-def measure(workload_name: str, impl: str, size: int, rounds: int) -> list[dict[str, float]]:
+def measure(workload_name: str, impl: str, size: int, rounds: int) -> list[Sample]:
     workload = WORKLOADS_BY_NAME[workload_name]
     if impl not in workload.impls:
         raise ValueError(f"workload {workload_name!r} has no {impl!r} version")
     module = importlib.import_module(f"benchmarks.workloads.{workload.module}")
     params: dict[str, Any] = dict(workload.params)
     if impl in ASYNCIO_LOOPS:
-        return module.bench_asyncio(size, rounds, loop=impl, **params)
-    bench = getattr(module, f"bench_{impl}")
+        # uvloop has no version of its own: it runs the asyncio code on its loop.
+        bench: Callable[..., list[Sample]] = module.bench_asyncio
+        params["loop"] = impl
+    else:
+        bench = getattr(module, f"bench_{impl}")
     return bench(size, rounds, **params)
 
 
-def best_of(samples: list[dict[str, float]]) -> dict[str, float]:
+def best_of(samples: list[Sample]) -> Sample:
     """Per metric, the lowest value over the rounds of this process.
 
     The minimum is the round least disturbed by whatever else the machine was doing;
