@@ -11,6 +11,7 @@ not ours are handed to the hooks that were installed before the run.
 
 from __future__ import annotations
 
+import logging
 import sys
 import weakref
 from collections.abc import AsyncGenerator
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ._runner import Runner
 
 AGen = AsyncGenerator[Any, Any]
+logger = logging.getLogger("nursery.async_generator_errors")
 
 
 class AsyncGenHooks:
@@ -85,14 +87,9 @@ def _agen_name(agen: AGen) -> str:
 async def _close_agen(agen: AGen) -> None:
     try:
         await agen.aclose()
-    except Exception as exc:
+    except Exception:
         # Like an exception in __del__: report it, never let it crash the run.
-        message = f"Exception ignored while closing async generator {_agen_name(agen)}"
-        sys.unraisablehook(
-            sys.UnraisableHookArgs(  # type: ignore[call-arg]
-                (type(exc), exc, exc.__traceback__, message, agen)
-            )
-        )
+        logger.exception("Exception ignored while closing async generator %s", _agen_name(agen))
 
 
 async def finalize_remaining(runner: Runner) -> None:

@@ -131,7 +131,8 @@ def _main_loop(runner: Runner) -> None:
 
     while runner.tasks:
         idle_primed = 0
-        if runner.runq:
+        busy = bool(runner.runq)
+        if busy:
             timeout = 0.0
         else:
             timeout = clock.deadline_to_sleep_time(deadlines.next_deadline())
@@ -146,7 +147,7 @@ def _main_loop(runner: Runner) -> None:
                 timeout = runner.clock_autojump_threshold
                 idle_primed = _AUTOJUMP
 
-        if timeout > 0 or steps_since_poll >= POLL_EVERY_STEPS:
+        if not busy or steps_since_poll >= POLL_EVERY_STEPS:
             steps_since_poll = 0
             if "before_io_wait" in instruments:
                 instruments.call("before_io_wait", timeout)
@@ -194,11 +195,11 @@ def _foreign_yield_error(task: Task, msg: object) -> TypeError:
 
 
 @mark_task_boundary
-def _run_batch(runner: Runner, batch: list[Task]) -> None:
+def _run_batch(runner: Runner, batch: list[Task], instrumented: bool = False) -> None:
     """Step each task of the batch once. The hottest code of the kernel: plain
     attribute reads, no allocation on the checkpoint path."""
     ctx = GLOBAL_RUN_CONTEXT
-    runq_append = runner.runq.append
+    runq_append = runner.runq.append if not instrumented else runner.reschedule_same
     for task in batch:
         ctx.task = task
         exc = task._next_exc
@@ -251,7 +252,7 @@ def _run_batch_instrumented(runner: Runner, batch: list[Task]) -> None:
     for task in batch:
         if "before_task_step" in instruments:
             instruments.call("before_task_step", task)
-        _run_batch(runner, [task])
+        _run_batch(runner, [task], True)
         if "after_task_step" in instruments:
             instruments.call("after_task_step", task)
 
@@ -272,8 +273,14 @@ class _KIHandler:
 
     def handler(self, signum: int, frame: Any) -> None:
         if self.restrict_to_checkpoints or ki_protected_at(frame):
-            self.runner.ki_pending = True
-            self.runner.entry_queue.run_sync_soon(self.runner.deliver_ki, idempotent=True)
+            runner = self.runner
+            runner.ki_pending = True
+            main = runner.main_task
+            if main is not None:
+                # Seen by the main task's very next checkpoint; deliver_ki (run soon, in
+                # the entry task) wakes it if it is asleep.
+                main._ki_pending = True
+            runner.entry_queue.run_sync_soon(runner.deliver_ki, idempotent=True)
         else:
             raise KeyboardInterrupt
 

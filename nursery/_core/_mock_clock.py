@@ -91,6 +91,11 @@ class MockClock(Clock):
     def _autojump(self) -> None:
         """Called by the loop when every task has been blocked long enough."""
         runner = _context.current_runner()
-        jump = runner.deadlines.next_deadline() - self.current_time()
+        target = runner.deadlines.next_deadline()
+        jump = target - self.current_time()
         if 0 < jump < math.inf:
             self.jump(jump)
+            # now + (target - now) can fall one rounding step short of target, and a
+            # deadline that never quite arrives would make the loop jump forever.
+            if self._rate == 0 and self._virtual_base < target:
+                self._virtual_base = target

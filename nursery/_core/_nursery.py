@@ -33,6 +33,14 @@ StatusT_contra = TypeVar("StatusT_contra", contravariant=True)
 NONSTRICT_NOTE = "nursery: this group came from a nursery with strict_exception_groups=False"
 
 
+def _describe(exc: BaseException) -> str:
+    """A one-line description of ``exc`` that stays shallow: the repr of a group nested
+    thousands deep (one level a nursery) would exhaust the recursion limit."""
+    if isinstance(exc, BaseExceptionGroup):
+        return f"{type(exc).__name__}({exc.message!r}, {len(exc.exceptions)} sub-exception(s))"
+    return repr(exc)
+
+
 class TaskStatus(Protocol[StatusT_contra]):
     """What ``Nursery.start`` passes as ``task_status=``: call ``started(value)`` once the
     task is ready, and ``start()`` returns ``value``."""
@@ -152,7 +160,7 @@ class Nursery(metaclass=NoPublicConstructor):
         if not self.cancel_scope._cancel_called:
             # Formatted once per nursery, not once per failing child.
             self.cancel_scope._cancel(
-                CancelReason("nursery", f"{where} raised {exc!r}", repr(source_task))
+                CancelReason("nursery", f"{where} raised {_describe(exc)}", repr(source_task))
             )
 
     def _check_nursery_closed(self) -> None:

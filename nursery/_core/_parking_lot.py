@@ -126,16 +126,19 @@ class ParkingLot(metaclass=Final):
 
 
 def add_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
-    """Break ``lot`` when ``task`` exits (how a Lock held by a dying task breaks)."""
+    """Break ``lot`` when ``task`` exits (how a Lock held by a dying task breaks).
+    ``BrokenResourceError`` if ``task`` has already exited."""
+    if task not in task._runner.tasks:
+        raise BrokenResourceError(f"{task!r} has already exited, so it cannot break {lot!r}")
     task._runner.parking_lot_breakers.setdefault(task, []).append(lot)
 
 
 def remove_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
-    """Undo ``add_parking_lot_breaker``; ``ValueError`` if it was not registered."""
+    """Undo ``add_parking_lot_breaker``; ``RuntimeError`` if it was not registered."""
     lots = task._runner.parking_lot_breakers.get(task, [])
     try:
         lots.remove(lot)
     except ValueError:
-        raise ValueError(f"{task!r} is not a breaker of {lot!r}") from None
+        raise RuntimeError(f"{task!r} is not registered as a breaker of {lot!r}") from None
     if not lots:
         del task._runner.parking_lot_breakers[task]

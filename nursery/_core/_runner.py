@@ -138,6 +138,7 @@ class Runner:
     def reschedule_value(self, task: Task, value: Any) -> None:
         """Make a sleeping task runnable; it gets ``value`` back from its wait."""
         task._abort_func = None
+        task.custom_sleep_data = None
         task._next_value = value
         self.runq.append(task)
         if "task_scheduled" in self.instruments:
@@ -146,7 +147,15 @@ class Runner:
     def reschedule_error(self, task: Task, exc: BaseException) -> None:
         """Make a sleeping task runnable; its wait raises ``exc``."""
         task._abort_func = None
+        task.custom_sleep_data = None
         task._next_exc = exc
+        self.runq.append(task)
+        if "task_scheduled" in self.instruments:
+            self.instruments.call("task_scheduled", task)
+
+    def reschedule_same(self, task: Task) -> None:
+        """Put a task that just yielded a checkpoint back in the queue (the loop uses
+        this only when instruments are installed; it appends directly otherwise)."""
         self.runq.append(task)
         if "task_scheduled" in self.instruments:
             self.instruments.call("task_scheduled", task)
@@ -211,13 +220,14 @@ class Runner:
     # -- KeyboardInterrupt -------------------------------------------------------------
 
     def deliver_ki(self) -> None:
-        """Runs (via the entry queue) after SIGINT arrived in protected code."""
-        self.ki_pending = True
+        """Runs (via the entry queue) after SIGINT arrived in protected code: the
+        handler already flagged it; wake the main task if it sleeps. If the interrupt was
+        delivered meanwhile, nothing is left to do; if the main task is gone, run()
+        raises it at the end."""
         main = self.main_task
-        if main is None or main not in self.tasks:
-            return  # raised when run() returns
-        main._ki_pending = True
-        main._attempt_delivery_of_pending_ki()
+        if self.ki_pending and main is not None and main in self.tasks:
+            main._ki_pending = True
+            main._attempt_delivery_of_pending_ki()
 
     # -- the init task -----------------------------------------------------------------
 

@@ -87,7 +87,7 @@ def coroutine_or_error(
         coro.close()
         raise TypeError(
             f"{what} expected an async function, but {async_fn!r} returned a generator; "
-            "is it missing 'async' in 'async def'?"
+            "did you write 'def' instead of 'async def'?"
         )
     if _looks_like_asyncio(coro) or _looks_like_asyncio(async_fn):
         close = getattr(coro, "close", None)
@@ -106,5 +106,5 @@ def coroutine_or_error(
         )
     raise TypeError(
         f"{what} expected an async function, but {async_fn!r} returned {coro!r}; "
-        "did you pass a plain function instead of an 'async def' function?"
+        "did you write 'def' instead of 'async def'?"
     )

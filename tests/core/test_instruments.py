@@ -128,8 +128,10 @@ async def test_io_wait_does_not_block_while_a_task_is_runnable() -> None:
     recorder = Recorder()
     add_instrument(recorder)
     try:
-        # We are runnable again at once, so the loop must only poll for I/O.
-        await nursery.sleep(0)
+        # We are runnable again at once, so the loop must only poll for I/O. (A busy
+        # loop polls once every few dozen task steps, so take enough of them.)
+        for _ in range(100):
+            await nursery.sleep(0)
     finally:
         remove_instrument(recorder)
     timeouts = [arg for name, arg in recorder.events if name == "before_io_wait"]
