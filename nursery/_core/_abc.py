@@ -29,7 +29,7 @@ class Clock(ABC):
         has passed)."""
 
 
-class Instrument(ABC):  # noqa: B024 - every hook is optional
+class Instrument(ABC):  # noqa: B024 - every hook is optional, none abstract
     """Watches a run from inside. Override only the hooks you need; the kernel calls
     just the ones a subclass defines, so an instrument costs nothing where it is silent.
     An instrument whose hook raises is removed from the run, and the error logged."""

@@ -14,10 +14,9 @@ from ._ki import enable_ki_protection
 from ._util import Final
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    from typing import Self
 
     from ._runner import Runner
-    from ._task import Task
 
 _inf = math.inf
 _isnan = math.isnan
@@ -63,12 +62,11 @@ class CancelScope(metaclass=Final):
             raise ValueError("CancelScope(relative_deadline=...) must not be NaN")
         if relative_deadline < 0:
             raise ValueError(
-                f"CancelScope(relative_deadline=...) must be non-negative, got {relative_deadline!r}"
+                "CancelScope(relative_deadline=...) must be non-negative, "
+                f"got {relative_deadline!r}"
             )
         if deadline != _inf and relative_deadline != _inf:
-            raise ValueError(
-                "CancelScope() takes either deadline= or relative_deadline=, not both"
-            )
+            raise ValueError("CancelScope() takes either deadline= or relative_deadline=, not both")
         self._deadline = deadline
         self._relative_deadline = relative_deadline
         self._shield = shield
@@ -354,9 +352,7 @@ def strip_cancelled(group: BaseExceptionGroup[BaseException]) -> tuple[bool, Bas
             if isinstance(child, Cancelled):
                 found = True
                 frame[3] = True
-            elif isinstance(child, BaseExceptionGroup) and not getattr(
-                child, _CLEAN_MARK, False
-            ):
+            elif isinstance(child, BaseExceptionGroup) and not getattr(child, _CLEAN_MARK, False):
                 stack.append([child, 0, [], False])
             else:
                 kept.append(child)

@@ -38,7 +38,7 @@ class CancelStatus:
         # Set when an enclosing scope exited first (misnesting): our own exit is then a
         # quiet clean-up, since the enclosing exit already raised the error.
         self.abandoned = False
-        self.effectively_cancelled = scope._cancel_called or (
+        self.effectively_cancelled: bool = scope._cancel_called or (
             parent is not None and not scope._shield and parent.effectively_cancelled
         )
         if parent is not None:
@@ -47,9 +47,7 @@ class CancelStatus:
     @property
     def parent_cancellation_is_visible_to_us(self) -> bool:
         return (
-            self.parent is not None
-            and not self.scope._shield
-            and self.parent.effectively_cancelled
+            self.parent is not None and not self.scope._shield and self.parent.effectively_cancelled
         )
 
     def close(self) -> None:

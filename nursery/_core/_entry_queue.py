@@ -117,7 +117,7 @@ class RunToken(metaclass=NoPublicConstructor):
     """A handle on a run that other threads (and signal handlers) may use to call into
     it. Get it with ``nursery.lowlevel.current_token()`` inside the run."""
 
-    __slots__ = ("_entry_queue", "__weakref__")
+    __slots__ = ("__weakref__", "_entry_queue")
 
     def __init__(self, entry_queue: EntryQueue) -> None:
         self._entry_queue = entry_queue

@@ -8,7 +8,9 @@ import attrs
 
 from ._util import NoPublicConstructor
 
-CancelSource = Literal["KeyboardInterrupt", "deadline", "explicit", "nursery", "shutdown", "unknown"]
+CancelSource = Literal[
+    "KeyboardInterrupt", "deadline", "explicit", "nursery", "shutdown", "unknown"
+]
 
 
 @attrs.frozen

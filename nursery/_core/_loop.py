@@ -97,7 +97,8 @@ def run(
         del GLOBAL_RUN_CONTEXT.runner
         if hasattr(GLOBAL_RUN_CONTEXT, "task"):
             del GLOBAL_RUN_CONTEXT.task
-    return _final_result(runner)
+    result: T = _final_result(runner)
+    return result
 
 
 def _final_result(runner: Runner) -> Any:

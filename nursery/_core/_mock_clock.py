@@ -29,10 +29,7 @@ class MockClock(Clock):
         self.autojump_threshold = autojump_threshold
 
     def __repr__(self) -> str:
-        return (
-            f"<MockClock, time={self.current_time():.7f}, rate={self._rate} "
-            f"at {id(self):#x}>"
-        )
+        return f"<MockClock, time={self.current_time():.7f}, rate={self._rate} at {id(self):#x}>"
 
     @property
     def rate(self) -> float:
@@ -54,9 +51,7 @@ class MockClock(Clock):
     @autojump_threshold.setter
     def autojump_threshold(self, new_threshold: float) -> None:
         if not new_threshold >= 0:
-            raise ValueError(
-                f"MockClock.autojump_threshold must be >= 0, got {new_threshold!r}"
-            )
+            raise ValueError(f"MockClock.autojump_threshold must be >= 0, got {new_threshold!r}")
         self._autojump_threshold = float(new_threshold)
         self._sync_with_runner()
 

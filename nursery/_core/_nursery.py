@@ -252,7 +252,11 @@ class Nursery(metaclass=NoPublicConstructor):
                     task_status: _TaskStatus[Any] = _TaskStatus(old_nursery, self)
                     thunk = functools.partial(async_fn, task_status=task_status)
                     task = self._parent_task._runner.spawn_impl(
-                        thunk, args, old_nursery, name or name_of(async_fn), what="start()"
+                        thunk,  # type: ignore[arg-type]  # checked when called
+                        args,
+                        old_nursery,
+                        name or name_of(async_fn),
+                        what="start()",
                     )
                     task.eventual_parent_nursery = self
             except BaseExceptionGroup as group:

@@ -59,7 +59,7 @@ class RunVar(Generic[T], metaclass=Final):
         run_vars = current_runner().run_vars
         old = run_vars.get(self, _NO_DEFAULT)
         run_vars[self] = value
-        return RunVarToken._create(self, old)
+        return cast("RunVarToken[T]", RunVarToken._create(self, old))
 
     def reset(self, token: RunVarToken[T]) -> None:
         """Restore the value this var had before ``set`` returned ``token``."""

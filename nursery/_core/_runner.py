@@ -115,9 +115,7 @@ class Runner:
         if nursery is not None and nursery._closed:
             raise RuntimeError("this nursery is closed to new tasks")
         if context is None:
-            context = (
-                self.system_context.copy() if system_task else contextvars.copy_context()
-            )
+            context = self.system_context.copy() if system_task else contextvars.copy_context()
         coro = context.run(coroutine_or_error, async_fn, args, what)
         if name is None:
             name = name_of(async_fn)
@@ -257,9 +255,7 @@ class Runner:
             # Every task but the entry-queue one is gone: close leftover async
             # generators while callbacks can still run, then stop the callbacks.
             await finalize_remaining(self)
-            entry_nursery.cancel_scope._cancel(
-                CancelReason("shutdown", "the run is finishing")
-            )
+            entry_nursery.cancel_scope._cancel(CancelReason("shutdown", "the run is finishing"))
 
     def statistics(self) -> RunStatistics:
         next_deadline = self.deadlines.next_deadline()
@@ -275,9 +271,11 @@ class Runner:
 
 # -- the public functions over the runner (re-exported by nursery.lowlevel) ----------
 
+_NONE_VALUE: outcome.Value[None] = outcome.Value(None)
+
 
 @enable_ki_protection
-def reschedule(task: Task, next_send: outcome.Outcome[Any] = outcome.Value(None)) -> None:
+def reschedule(task: Task, next_send: outcome.Outcome[Any] = _NONE_VALUE) -> None:
     """Wake ``task``, which must be asleep in ``wait_task_rescheduled``; its wait returns
     the outcome's value or raises its error."""
     if not isinstance(next_send, (outcome.Value, outcome.Error)):

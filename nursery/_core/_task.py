@@ -8,7 +8,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, final
 
 from ._exceptions import Cancelled, CancelReason
-from ._traps import Abort, RaiseCancelT
+from ._traps import Abort
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
@@ -154,9 +154,7 @@ class Task(metaclass=NoPublicConstructor):
         if status.effectively_cancelled:
             self._attempt_delivery_of_any_pending_cancel()
 
-    def _attempt_delivery_of_any_pending_cancel(
-        self, raiser: CancelRaiser | None = None
-    ) -> None:
+    def _attempt_delivery_of_any_pending_cancel(self, raiser: CancelRaiser | None = None) -> None:
         if self._abort_func is None or not self._cancel_status.effectively_cancelled:
             return
         if raiser is None:
@@ -177,8 +175,7 @@ class Task(metaclass=NoPublicConstructor):
             return
         if type(success) is not Abort:
             self._runner.crash(
-                f"an abort function returned {success!r}; expected Abort.SUCCEEDED or "
-                "Abort.FAILED",
+                f"an abort function returned {success!r}; expected Abort.SUCCEEDED or Abort.FAILED",
                 None,
             )
         elif success is Abort.SUCCEEDED:

@@ -60,7 +60,9 @@ def _fileno(fd: object) -> int:
         return fd
     fileno = getattr(fd, "fileno", None)
     if fileno is None:
-        raise TypeError(f"expected a file descriptor (an int or an object with fileno()), got {fd!r}")
+        raise TypeError(
+            f"expected a file descriptor (an int or an object with fileno()), got {fd!r}"
+        )
     return _fileno(fileno())
 
 
