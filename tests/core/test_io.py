@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -246,8 +247,22 @@ async def test_fd_closed_without_notice_does_not_hang_the_loop(
     finally:
         b.close()
     assert sorted(finished) == ["bystander", "reader"]
-    # And the loop still does I/O normally afterwards.
-    c, d = socket.socketpair()
-    with c, d:
-        d.send(b"x")
-        await wait_readable(c)
+
+
+async def test_fd_number_reused_after_unannounced_close_can_be_waited_on(
+    autojump_clock: MockClock,
+) -> None:
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()  # made first, so neither can take a's number
+    fd = a.fileno()
+    with b, c, d:
+        with nursery.move_on_after(1):
+            await wait_readable(fd)  # registers fd, then times out
+        a.close()  # no notify_closing first
+        # Make the old number name a new, readable socket.
+        os.dup2(c.fileno(), fd)
+        with socket.socket(fileno=fd):
+            d.send(b"x")
+            # With the autojump clock a hang becomes TooSlowError instead.
+            with nursery.fail_after(100):
+                await wait_readable(fd)
