@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ import nursery
 from nursery.lowlevel import notify_closing, wait_readable, wait_writable
 from nursery.testing import MockClock, wait_all_tasks_blocked
 
-Waiter = Callable[[object], Awaitable[None]]
+Waiter = Callable[[Any], Coroutine[Any, Any, None]]
 
 
 @pytest.fixture

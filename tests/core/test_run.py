@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import math
+import types
 from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 
@@ -480,6 +481,7 @@ async def test_task_coro_is_the_running_coroutine() -> None:
     async with nursery.open_nursery() as n:
         n.start_soon(worker)
         (task,) = n.child_tasks
+        assert isinstance(task.coro, types.CoroutineType)
         assert task.coro.cr_code is worker.__code__
         n.cancel_scope.cancel()
 
@@ -516,20 +518,21 @@ async def test_task_parent_nursery_and_child_nurseries() -> None:
 
 
 async def test_eventual_parent_nursery_during_start() -> None:
-    seen: dict[str, object] = {}
+    before: list[nursery.Nursery | None] = []
+    after: list[nursery.Nursery | None] = []
 
-    async def child(target: nursery.Nursery, *, task_status: nursery.TaskStatus[None]) -> None:
+    async def child(*, task_status: nursery.TaskStatus[None]) -> None:
         me = current_task()
-        seen["before"] = (me.parent_nursery, me.eventual_parent_nursery)
+        before.extend([me.parent_nursery, me.eventual_parent_nursery])
         task_status.started()
-        seen["after"] = (me.parent_nursery, me.eventual_parent_nursery)
+        after.extend([me.parent_nursery, me.eventual_parent_nursery])
 
     async with nursery.open_nursery() as target:
-        await target.start(child, target)
-    before_parent, before_eventual = seen["before"]  # type: ignore[misc]
+        await target.start(child)
+    before_parent, before_eventual = before
     assert before_eventual is target
     assert before_parent is not target
-    assert seen["after"] == (target, None)
+    assert after == [target, None]
 
 
 async def test_custom_sleep_data_is_cleared_on_reschedule() -> None:
