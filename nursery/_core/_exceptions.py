@@ -71,8 +71,19 @@ class Cancelled(BaseException, metaclass=NoPublicConstructor):
         return (_rebuild_cancelled, (self._cancel_reason,))
 
 
+def make_cancelled(reason: CancelReason) -> Cancelled:
+    """The kernel's way to build a ``Cancelled``: one allocation, no ``__init__`` call
+    (this runs once for every task a cancellation reaches)."""
+    exc: Cancelled = _new_exception(Cancelled)
+    exc._cancel_reason = reason
+    return exc
+
+
+_new_exception = BaseException.__new__
+
+
 def _rebuild_cancelled(reason: CancelReason) -> Cancelled:
-    return Cancelled._create(reason)
+    return make_cancelled(reason)
 
 
 class InternalError(Exception):

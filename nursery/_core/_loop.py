@@ -25,7 +25,7 @@ from ._abc import Clock, Instrument
 from ._asyncgens import AsyncGenHooks
 from ._clock import SystemClock
 from ._context import GLOBAL_RUN_CONTEXT
-from ._exceptions import Cancelled, InternalError
+from ._exceptions import InternalError, make_cancelled
 from ._instruments import Instruments
 from ._ki import enable_ki_protection, ki_protected_at, mark_task_boundary
 from ._runner import Runner
@@ -227,7 +227,7 @@ def _run_batch(runner: Runner, batch: list[Task], instrumented: bool = False) ->
         if msg is CHECKPOINT:
             task._cancel_points += 1
             if task._cancel_status.effectively_cancelled:
-                task._next_exc = Cancelled._create(task._cancel_status.cancel_reason())
+                task._next_exc = make_cancelled(task._cancel_status.cancel_reason())
             elif task._ki_pending:
                 task._next_exc = _take_ki(task)
             runq_append(task)

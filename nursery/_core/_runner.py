@@ -27,7 +27,7 @@ from ._io._epoll import EpollBackend
 from ._ki import enable_ki_protection
 from ._task import Task
 from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
-from ._util import coroutine_or_error, name_of
+from ._util import coroutine_or_error
 
 if TYPE_CHECKING:
     from ._asyncgens import AsyncGenHooks
@@ -118,7 +118,7 @@ class Runner:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
         coro = context.run(coroutine_or_error, async_fn, args, what)
         if name is None:
-            name = name_of(async_fn)
+            name = async_fn  # Task.name works it out when asked
         elif not isinstance(name, str):
             name = str(name)
         task = Task._create(coro, self, name, nursery, context, system_task)

@@ -7,9 +7,9 @@ from collections.abc import Coroutine, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, final
 
-from ._exceptions import Cancelled, CancelReason
+from ._exceptions import CancelReason, make_cancelled
 from ._traps import Abort
-from ._util import NoPublicConstructor
+from ._util import NoPublicConstructor, name_of
 
 if TYPE_CHECKING:
     from ._cancel_status import CancelStatus
@@ -31,7 +31,7 @@ class CancelRaiser:
         self.cancel_reason = cancel_reason
 
     def make(self) -> BaseException:
-        return Cancelled._create(self.cancel_reason)
+        return make_cancelled(self.cancel_reason)
 
     def __call__(self) -> Any:
         raise self.make()
@@ -69,6 +69,7 @@ class Task(metaclass=NoPublicConstructor):
         "_child_nurseries",
         "_deadline_seq",
         "_ki_pending",
+        "_name",
         "_next_exc",
         "_next_value",
         "_parent_nursery",
@@ -79,21 +80,22 @@ class Task(metaclass=NoPublicConstructor):
         "coro",
         "custom_sleep_data",
         "eventual_parent_nursery",
-        "name",
     )
 
     def __init__(
         self,
         coro: Coroutine[Any, Any, Any],
         runner: Runner,
-        name: str,
+        name: object,
         parent_nursery: Nursery | None,
         context: contextvars.Context,
         system_task: bool,
     ) -> None:
         self.coro = coro
         self._runner = runner
-        self.name = name
+        # A str, or the function the task runs: its name is worked out only if asked
+        # for, which keeps spawning cheap.
+        self._name = name
         self._parent_nursery = parent_nursery
         self.eventual_parent_nursery: Nursery | None = None
         self.context = context
@@ -115,6 +117,19 @@ class Task(metaclass=NoPublicConstructor):
 
     def __repr__(self) -> str:
         return f"<Task {self.name!r} at {id(self):#x}>"
+
+    @property
+    def name(self) -> str:
+        """The task's name: the ``name=`` given when it was started, else the qualified
+        name of its function."""
+        name = self._name
+        if not isinstance(name, str):
+            name = self._name = name_of(name)
+        return name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = str(value)
 
     @property
     def parent_nursery(self) -> Nursery | None:
