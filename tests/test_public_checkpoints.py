@@ -1,0 +1,132 @@
+"""Every public async function of nursery is a checkpoint: a schedule point and a cancel
+point, even when it has nothing to wait for.
+
+The test enumerates the public modules, so a new async function fails here until it
+gets a case below (or, with a reason, an entry in NOT_CANCEL_POINTS).
+"""
+
+from __future__ import annotations
+
+import inspect
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from types import ModuleType
+
+import pytest
+
+import nursery
+import nursery.lowlevel
+import nursery.testing
+from nursery.lowlevel import Abort, ParkingLot
+from nursery.testing import MockClock, assert_checkpoints
+
+PUBLIC_MODULES: list[ModuleType] = [nursery, nursery.lowlevel, nursery.testing]
+
+Case = Callable[[], Awaitable[object]]
+
+
+def _socketpair() -> tuple[socket.socket, socket.socket]:
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    return a, b
+
+
+async def _wait_readable() -> None:
+    a, b = _socketpair()
+    with a, b:
+        b.send(b"ready")  # nothing to wait for: it must still be a checkpoint
+        await nursery.lowlevel.wait_readable(a)
+
+
+async def _wait_writable() -> None:
+    a, b = _socketpair()
+    with a, b:
+        await nursery.lowlevel.wait_writable(a)
+
+
+async def _start() -> None:
+    # As in Trio, start() is a cancel point through the task it starts: a function that
+    # calls started() before any checkpoint of its own cannot be cancelled by then.
+    async def ready_at_once(task_status: nursery.TaskStatus[None]) -> None:
+        await nursery.lowlevel.checkpoint()
+        task_status.started()
+
+    async with nursery.open_nursery() as n:
+        await n.start(ready_at_once)
+
+
+async def _park() -> None:
+    await ParkingLot().park()  # woken only by the timeout around every case
+
+
+# name -> how to call it so that it completes (within the 1 s timeout every case gets)
+CASES: dict[str, Case] = {
+    "nursery.sleep": lambda: nursery.sleep(0),
+    "nursery.sleep_until": lambda: nursery.sleep_until(nursery.current_time()),
+    "nursery.sleep_forever": nursery.sleep_forever,
+    "nursery.Nursery.start": _start,
+    "nursery.lowlevel.checkpoint": nursery.lowlevel.checkpoint,
+    "nursery.lowlevel.wait_task_rescheduled": lambda: nursery.lowlevel.wait_task_rescheduled(
+        lambda _: Abort.SUCCEEDED
+    ),
+    "nursery.lowlevel.wait_readable": _wait_readable,
+    "nursery.lowlevel.wait_writable": _wait_writable,
+    "nursery.lowlevel.ParkingLot.park": _park,
+    "nursery.testing.wait_all_tasks_blocked": nursery.testing.wait_all_tasks_blocked,
+}
+
+# Deliberate exceptions, each documented in docs/checkpoints.md.
+NOT_CANCEL_POINTS = {
+    # Its whole point: a schedule point that ignores cancellation.
+    "nursery.lowlevel.cancel_shielded_checkpoint",
+    # A cancel point always, a schedule point only when it raises (a cheap check).
+    "nursery.lowlevel.checkpoint_if_cancelled",
+}
+
+
+def _is_async(obj: object) -> bool:
+    if inspect.iscoroutinefunction(obj):
+        return True
+    code = getattr(obj, "__code__", None)
+    # Generator-based coroutines (types.coroutine): the kernel's traps.
+    return code is not None and bool(code.co_flags & inspect.CO_ITERABLE_COROUTINE)
+
+
+def public_async_functions() -> Iterator[str]:
+    for module in PUBLIC_MODULES:
+        for name in dir(module):
+            if name.startswith("_"):
+                continue
+            obj = getattr(module, name)
+            qualified = f"{module.__name__}.{name}"
+            if _is_async(obj) or obj is nursery.lowlevel.wait_task_rescheduled:
+                yield qualified
+            elif inspect.isclass(obj) and obj.__module__.startswith("nursery"):
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and _is_async(member):
+                        yield f"{qualified}.{attr}"
+
+
+def test_every_public_async_function_has_a_case() -> None:
+    found = set(public_async_functions())
+    missing = found - set(CASES) - NOT_CANCEL_POINTS
+    assert not missing, f"add a checkpoint case for: {sorted(missing)}"
+    # And the table lists nothing that is gone.
+    assert set(CASES) | NOT_CANCEL_POINTS <= found
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_is_a_schedule_point_and_a_cancel_point(name: str, autojump_clock: MockClock) -> None:
+    with assert_checkpoints():
+        with nursery.move_on_after(1):
+            await CASES[name]()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_raises_cancelled_in_a_cancelled_scope(name: str, autojump_clock: MockClock) -> None:
+    with nursery.CancelScope() as scope:
+        scope.cancel()
+        with pytest.raises(nursery.Cancelled):
+            await CASES[name]()
+    assert scope.cancelled_caught is False  # we caught it ourselves, above
