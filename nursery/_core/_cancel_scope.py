@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from ._runner import Runner
 
+_RUN_CONTEXT = _context.GLOBAL_RUN_CONTEXT
 _inf = math.inf
 _isnan = math.isnan
 
@@ -95,7 +96,10 @@ class CancelScope(metaclass=Final):
 
     @enable_ki_protection
     def __enter__(self) -> Self:
-        task = _context.current_task()
+        try:
+            task = _RUN_CONTEXT.task
+        except AttributeError:
+            task = _context.current_task()  # raises the "not inside a run" error
         if self._has_been_entered:
             raise RuntimeError("Each CancelScope may only be used for a single 'with' block")
         self._has_been_entered = True
@@ -112,7 +116,10 @@ class CancelScope(metaclass=Final):
                 runner.deadlines.add(self._deadline, self)
         status = CancelStatus(self, task._cancel_status)
         self._cancel_status = status
-        task._activate_cancel_status(status)
+        # The task is running, so no wait of its own can need a cancel delivered.
+        task._cancel_status.tasks.discard(task)
+        task._cancel_status = status
+        status.tasks.add(task)
         return self
 
     @enable_ki_protection
@@ -122,6 +129,20 @@ class CancelScope(metaclass=Final):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        status = self._cancel_status
+        if exc is None and status is not None and not status.children:
+            # The common case, kept short: leaving normally, properly nested.
+            task = getattr(_RUN_CONTEXT, "task", None)
+            if task is not None and task._cancel_status is status:
+                parent: CancelStatus = status.parent
+                status.tasks.discard(task)
+                task._cancel_status = parent
+                parent.tasks.add(task)
+                parent.children.discard(status)
+                if self._deadline_seq:
+                    self._runner.deadlines.remove(self)  # type: ignore[union-attr]
+                self._cancel_status = None
+                return False
         remaining = self._close(exc)
         if remaining is None:
             return True

@@ -55,6 +55,8 @@ class CancelStatus:
         parent = self.parent
         if parent is not None:
             parent.children.discard(self)
+        if not self.children:
+            return
         orphans, self.children = self.children, set()
         for child in orphans:
             # Only reached after misnesting: a child scope outlived its parent.

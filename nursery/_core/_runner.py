@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextvars
 import random
 from collections.abc import Callable, Coroutine
+from inspect import CO_COROUTINE
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -33,6 +35,10 @@ if TYPE_CHECKING:
     from ._asyncgens import AsyncGenHooks
     from ._nursery import Nursery
     from ._parking_lot import ParkingLot
+
+
+# Builds a Task without the public-constructor guard (that guard is for users).
+_new_task = type.__call__
 
 
 @attrs.frozen
@@ -116,21 +122,30 @@ class Runner:
             raise RuntimeError("this nursery is closed to new tasks")
         if context is None:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
-        coro = context.run(coroutine_or_error, async_fn, args, what)
+        if type(async_fn) is FunctionType and async_fn.__code__.co_flags & CO_COROUTINE:
+            # An 'async def' function: calling it only builds the coroutine, no user
+            # code runs, so neither the checks nor the context are needed for that.
+            coro = async_fn(*args)
+        else:
+            coro = context.run(coroutine_or_error, async_fn, args, what)
         if name is None:
             name = async_fn  # Task.name works it out when asked
         elif not isinstance(name, str):
             name = str(name)
-        task = Task._create(coro, self, name, nursery, context, system_task)
+        task: Task = _new_task(Task, coro, self, name, nursery, context, system_task)
         self.tasks.add(task)
+        status = nursery._cancel_status if nursery is not None else self.root_status
         if nursery is not None:
             nursery._children.add(task)
-            task._activate_cancel_status(nursery._cancel_status)
+        task._cancel_status = status
+        status.tasks.add(task)
+        instruments = self.instruments
+        if instruments:
+            if "task_spawned" in instruments:
+                instruments.call("task_spawned", task)
+            self.reschedule_value(task, None)
         else:
-            task._activate_cancel_status(self.root_status)
-        if "task_spawned" in self.instruments:
-            self.instruments.call("task_spawned", task)
-        self.reschedule_value(task, None)
+            self.runq.append(task)
         return task
 
     def reschedule_value(self, task: Task, value: Any) -> None:
