@@ -215,13 +215,13 @@ def _run_batch(runner: Runner, batch: list[Task], instrumented: bool = False) ->
                 del exc
         except StopIteration as stop:
             del ctx.task
-            runner.task_exited(task, outcome.Value(stop.value))
+            runner.task_exited(task, stop.value, None)
             continue
         except BaseException as error:
             del ctx.task
             # Drop this frame from the traceback: it is the kernel, not the task.
             error.__traceback__ = error.__traceback__.tb_next  # type: ignore[union-attr]
-            runner.task_exited(task, outcome.Error(error))
+            runner.task_exited(task, None, error)
             continue
         task._schedule_points += 1
         if msg is CHECKPOINT:

@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
 
-import outcome
-
 from . import _context
 from ._cancel_scope import CancelScope
 from ._cancel_status import CancelStatus, recalculate
@@ -172,10 +170,9 @@ class Nursery(metaclass=NoPublicConstructor):
                 self._parent_waiting_in_aexit = False
                 self._parent_task._runner.reschedule_value(self._parent_task, None)
 
-    def _child_finished(self, task: Task, result: outcome.Outcome[Any]) -> None:
+    def _child_finished(self, task: Task, error: BaseException | None) -> None:
         self._children.discard(task)
-        if type(result) is outcome.Error:
-            error = result.error
+        if error is not None:
             if type(error) is Cancelled and self._holds_cancelled:
                 # Every Cancelled leaving a child of this nursery is caught by the same
                 # scope (the outermost cancelled one visible from here), so one stands

@@ -175,17 +175,16 @@ class Runner:
 
     # -- task exit ---------------------------------------------------------------------
 
-    def task_exited(self, task: Task, result: outcome.Outcome[Any]) -> None:
+    def task_exited(self, task: Task, value: Any, error: BaseException | None) -> None:
+        """``task`` returned ``value``, or raised ``error`` (not None)."""
         nursery = task._parent_nursery
         home = nursery._cancel_status if nursery is not None else self.root_status
         if task._cancel_status is not home:
             # The task finished with cancel scopes still open (a scope entered by hand
             # and never exited, or a generator suspended inside one).
-            result = outcome.Error(
-                RuntimeError(
-                    f"cancel scope stack corrupted: {task!r} exited with its cancel scope "
-                    f"{task._cancel_status.scope!r} still open"
-                )
+            error = RuntimeError(
+                f"cancel scope stack corrupted: {task!r} exited with its cancel scope "
+                f"{task._cancel_status.scope!r} still open"
             )
             status = task._cancel_status
             while status is not home and status.parent is not None:
@@ -195,22 +194,23 @@ class Runner:
         task._cancel_status.tasks.discard(task)
         self.tasks.discard(task)
 
-        if task is self.main_task:
-            self.main_task_outcome = result
-            result = outcome.Value(None)
+        if task._system_task:
+            if task is self.init_task:
+                self.init_task_outcome = (
+                    outcome.Value(value) if error is None else outcome.Error(error)
+                )
+            elif error is not None and type(error) is not Cancelled:
+                self.crash(f"system task {task!r} crashed", error)
+            error = None
+        elif task is self.main_task:
+            self.main_task_outcome = outcome.Value(value) if error is None else outcome.Error(error)
+            error = None  # it goes to run()'s caller, not to the system nursery
             assert self.system_nursery is not None
             self.system_nursery.cancel_scope._cancel(
                 CancelReason("shutdown", "the main task finished", repr(task))
             )
-        elif task._system_task and type(result) is outcome.Error:
-            if not isinstance(result.error, Cancelled) and task is not self.init_task:
-                self.crash(f"system task {task!r} crashed", result.error)
-            result = outcome.Value(None)
-
-        if task is self.init_task:
-            self.init_task_outcome = result
-        elif nursery is not None:
-            nursery._child_finished(task, result)
+        if nursery is not None:
+            nursery._child_finished(task, error)
 
         if self.parking_lot_breakers:
             for lot in self.parking_lot_breakers.pop(task, ()):
