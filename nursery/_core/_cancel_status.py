@@ -94,20 +94,29 @@ class CancelStatus:
 def recalculate(root: CancelStatus) -> None:
     """Bring ``effectively_cancelled`` up to date below ``root`` (after a cancel or a
     shield change), delivering the cancellation to every task that just became
-    cancelled. Iterative: the tree may be thousands of levels deep."""
-    todo = [root]
+    cancelled. Iterative: the tree may be thousands of levels deep.
+
+    A status that becomes cancelled because its parent is has the parent's reason, so
+    the reason found once at the top is handed down rather than looked up again at every
+    level (which would make cancelling a deep chain quadratic)."""
+    # Each entry: a status, and the raiser of its parent's cancellation (if known).
+    todo: list[tuple[CancelStatus, CancelRaiser | None]] = [(root, None)]
     while todo:
-        status = todo.pop()
+        status, inherited = todo.pop()
         parent = status.parent
         scope = status.scope
-        new_state = scope._cancel_called or (
-            parent is not None and not scope._shield and parent.effectively_cancelled
-        )
+        from_parent = parent is not None and not scope._shield and parent.effectively_cancelled
+        new_state = from_parent or scope._cancel_called
         if new_state == status.effectively_cancelled:
             continue
         status.effectively_cancelled = new_state
-        if new_state and status.tasks:
-            raiser = CancelRaiser(status.cancel_reason())
+        raiser: CancelRaiser | None = None
+        if new_state:
+            if from_parent and inherited is not None:
+                raiser = inherited
+            else:
+                raiser = CancelRaiser(status.cancel_reason())
             for task in list(status.tasks):
                 task._attempt_delivery_of_any_pending_cancel(raiser)
-        todo.extend(status.children)
+        for child in status.children:
+            todo.append((child, raiser))

@@ -24,7 +24,7 @@ from ._deadlines import Deadlines
 from ._entry_queue import EntryQueue, RunToken
 from ._exceptions import Cancelled, CancelReason, InternalError
 from ._instruments import Instruments
-from ._io._contract import IOStatistics
+from ._io._contract import FileDescriptorLike, IOStatistics
 from ._io._epoll import EpollBackend
 from ._ki import enable_ki_protection
 from ._task import Task
@@ -358,19 +358,19 @@ def spawn_system_task(
     )
 
 
-async def wait_readable(fd: int) -> None:
+async def wait_readable(fd: FileDescriptorLike) -> None:
     """Sleep until ``fd`` (an int, or an object with ``fileno()``) is readable; a
     checkpoint. One task at a time per fd (``BusyResourceError``); if another task
     calls ``notify_closing(fd)``, this raises ``ClosedResourceError``."""
     await _context.current_runner().io.wait_readable(fd)
 
 
-async def wait_writable(fd: int) -> None:
+async def wait_writable(fd: FileDescriptorLike) -> None:
     """Sleep until ``fd`` is writable; like ``wait_readable``."""
     await _context.current_runner().io.wait_writable(fd)
 
 
-def notify_closing(fd: int) -> None:
+def notify_closing(fd: FileDescriptorLike) -> None:
     """Call before closing ``fd``: tasks waiting on it wake with ``ClosedResourceError``
     and the kernel forgets it. Not a checkpoint."""
     _context.current_runner().io.notify_closing(fd)

@@ -14,6 +14,14 @@ from typing import Protocol
 import attrs
 
 
+class HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
+FileDescriptorLike = int | HasFileno
+"""An fd number, or an object with ``fileno()`` (a socket, a file)."""
+
+
 @attrs.frozen
 class IOStatistics:
     backend: str
@@ -26,11 +34,11 @@ class IOBackend(Protocol):
 
     def process_events(self, events: list[tuple[int, int]]) -> None: ...
 
-    async def wait_readable(self, fd: int) -> None: ...
+    async def wait_readable(self, fd: FileDescriptorLike) -> None: ...
 
-    async def wait_writable(self, fd: int) -> None: ...
+    async def wait_writable(self, fd: FileDescriptorLike) -> None: ...
 
-    def notify_closing(self, fd: int) -> None: ...
+    def notify_closing(self, fd: FileDescriptorLike) -> None: ...
 
     def statistics(self) -> IOStatistics: ...
 

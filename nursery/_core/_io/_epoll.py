@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from .._context import current_task
 from .._exceptions import BusyResourceError, ClosedResourceError
 from .._traps import Abort, RaiseCancelT, wait_task_rescheduled
-from ._contract import IOStatistics
+from ._contract import FileDescriptorLike, IOStatistics
 
 if TYPE_CHECKING:
     from .._task import Task
@@ -161,13 +161,13 @@ class EpollBackend:
 
         await wait_task_rescheduled(abort)
 
-    async def wait_readable(self, fd: int) -> None:
+    async def wait_readable(self, fd: FileDescriptorLike) -> None:
         await self._wait(fd, True)
 
-    async def wait_writable(self, fd: int) -> None:
+    async def wait_writable(self, fd: FileDescriptorLike) -> None:
         await self._wait(fd, False)
 
-    def notify_closing(self, fd: int) -> None:
+    def notify_closing(self, fd: FileDescriptorLike) -> None:
         fileno = _fileno(fd)
         waiters = self._waiters.pop(fileno, None)
         if waiters is not None:
