@@ -182,13 +182,19 @@ class Runner:
         if task._cancel_status is not home:
             # The task finished with cancel scopes still open (a scope entered by hand
             # and never exited, or a generator suspended inside one).
-            error = RuntimeError(
+            misnesting = RuntimeError(
                 f"cancel scope stack corrupted: {task!r} exited with its cancel scope "
-                f"{task._cancel_status.scope!r} still open"
+                f"{task._cancel_status.scope!r} still open (a nursery or cancel scope "
+                "entered without being exited)"
             )
+            misnesting.__context__ = error
+            error = misnesting
+            # Cancel what was left open, so that the children of an abandoned nursery
+            # unwind instead of running on where nothing can reach them.
             status = task._cancel_status
             while status is not home and status.parent is not None:
                 status.abandoned = True
+                status.scope._cancel(CancelReason("unknown", "misnesting"))
                 status.close()
                 status = status.parent
         task._cancel_status.tasks.discard(task)
