@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, final
 
 from ._exceptions import Cancelled, RunFinishedError
+from ._ki import enable_ki_protection
 from ._traps import cancel_shielded_checkpoint
 from ._util import NoPublicConstructor
 
@@ -58,6 +59,7 @@ class EntryQueue:
         # the same thread holds the lock.
         self.lock = threading.RLock()
 
+    @enable_ki_protection
     def run_sync_soon(
         self, sync_fn: Callable[..., object], *args: Any, idempotent: bool = False
     ) -> None:
@@ -90,6 +92,7 @@ class EntryQueue:
         except BaseException as exc:
             self.runner.crash(f"a run_sync_soon callback {sync_fn!r} raised", exc)
 
+    @enable_ki_protection
     async def task(self) -> None:
         """The system task that runs the callbacks."""
         try:

@@ -76,6 +76,7 @@ class _TaskStatus(Generic[StatusT]):
     def __repr__(self) -> str:
         return f"<TaskStatus for start() into {self._new_nursery!r} at {id(self):#x}>"
 
+    @enable_ki_protection
     def started(self, value: StatusT | None = None) -> None:
         if self._value is not _NO_VALUE:
             raise RuntimeError("task_status.started() was called twice for the same start()")
@@ -170,6 +171,7 @@ class Nursery(metaclass=NoPublicConstructor):
                 self._parent_waiting_in_aexit = False
                 self._parent_task._runner.reschedule_value(self._parent_task, None)
 
+    @enable_ki_protection
     def _child_finished(self, task: Task, error: BaseException | None) -> None:
         self._children.discard(task)
         if error is not None:
@@ -185,6 +187,7 @@ class Nursery(metaclass=NoPublicConstructor):
                 self._add_exc(error, task, "child task")
         self._check_nursery_closed()
 
+    @enable_ki_protection
     async def _nested_child_finished(
         self, nested_child_exc: BaseException | None
     ) -> BaseException | None:
@@ -226,6 +229,7 @@ class Nursery(metaclass=NoPublicConstructor):
             group.add_note(NONSTRICT_NOTE)
         return group
 
+    @enable_ki_protection
     def start_soon(
         self,
         async_fn: Callable[..., Coroutine[Any, Any, object]],
@@ -237,6 +241,7 @@ class Nursery(metaclass=NoPublicConstructor):
         str() is used); it defaults to the function's qualified name."""
         self._parent_task._runner.spawn_impl(async_fn, args, self, name)
 
+    @enable_ki_protection
     async def start(
         self,
         async_fn: Callable[..., Awaitable[object]],

@@ -11,6 +11,7 @@ import attrs
 
 from ._context import current_task
 from ._exceptions import BrokenResourceError
+from ._ki import enable_ki_protection
 from ._task import Task
 from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
 from ._util import Final
@@ -52,6 +53,7 @@ class ParkingLot(metaclass=Final):
     def __bool__(self) -> bool:
         return bool(self._parked)
 
+    @enable_ki_protection
     async def park(self) -> None:
         """Sleep until unparked (a checkpoint; cancellation removes us from the lot)."""
         if self.broken_by:
@@ -77,6 +79,7 @@ class ParkingLot(metaclass=Final):
             taken.append(task)
         return taken
 
+    @enable_ki_protection
     def unpark(self, *, count: int | float = 1) -> list[Task]:
         """Wake the ``count`` longest-parked tasks; return them."""
         count = _count_arg(count, "ParkingLot.unpark()")
@@ -89,6 +92,7 @@ class ParkingLot(metaclass=Final):
         """Wake every parked task; return them."""
         return self.unpark(count=len(self._parked))
 
+    @enable_ki_protection
     def repark(self, new_lot: ParkingLot, *, count: int | float = 1) -> None:
         """Move the ``count`` longest-parked tasks to the back of ``new_lot``, still
         asleep (as if they had parked there)."""
@@ -103,6 +107,7 @@ class ParkingLot(metaclass=Final):
         """Move every parked task to ``new_lot``."""
         self.repark(new_lot, count=len(self._parked))
 
+    @enable_ki_protection
     def break_lot(self, task: Task | None = None) -> None:
         """Break the lot: every parked task wakes with ``BrokenResourceError``, and so
         will any later ``park``. ``task`` records who broke it (default: the caller)."""
@@ -125,6 +130,7 @@ class ParkingLot(metaclass=Final):
         return f"<ParkingLot with {len(self._parked)} parked task(s) at {id(self):#x}>"
 
 
+@enable_ki_protection
 def add_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
     """Break ``lot`` when ``task`` exits (how a Lock held by a dying task breaks).
     ``BrokenResourceError`` if ``task`` has already exited."""
@@ -133,6 +139,7 @@ def add_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
     task._runner.parking_lot_breakers.setdefault(task, []).append(lot)
 
 
+@enable_ki_protection
 def remove_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
     """Undo ``add_parking_lot_breaker``; ``RuntimeError`` if it was not registered."""
     lots = task._runner.parking_lot_breakers.get(task, [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar, cast, final
 
 from ._context import current_runner
+from ._ki import enable_ki_protection
 from ._util import Final, NoPublicConstructor
 
 T = TypeVar("T")
@@ -54,6 +55,7 @@ class RunVar(Generic[T], metaclass=Final):
             return self._default
         raise LookupError(f"RunVar {self._name!r} has no value in this run")
 
+    @enable_ki_protection
     def set(self, value: T) -> RunVarToken[T]:
         """Set the value for the rest of this run; the token undoes it."""
         run_vars = current_runner().run_vars
@@ -61,6 +63,7 @@ class RunVar(Generic[T], metaclass=Final):
         run_vars[self] = value
         return cast("RunVarToken[T]", RunVarToken._create(self, old))
 
+    @enable_ki_protection
     def reset(self, token: RunVarToken[T]) -> None:
         """Restore the value this var had before ``set`` returned ``token``."""
         if not isinstance(token, RunVarToken):

@@ -107,6 +107,7 @@ class Runner:
 
     # -- spawning and rescheduling -----------------------------------------------------
 
+    @enable_ki_protection
     def spawn_impl(
         self,
         async_fn: Callable[..., Coroutine[Any, Any, Any]],
@@ -175,6 +176,7 @@ class Runner:
 
     # -- task exit ---------------------------------------------------------------------
 
+    @enable_ki_protection
     def task_exited(self, task: Task, value: Any, error: BaseException | None) -> None:
         """``task`` returned ``value``, or raised ``error`` (not None)."""
         nursery = task._parent_nursery
@@ -337,11 +339,13 @@ def current_time() -> float:
     return _context.current_runner().clock.current_time()
 
 
+@enable_ki_protection
 def add_instrument(instrument: Instrument) -> None:
     """Start calling ``instrument``'s hooks in this run."""
     _context.current_runner().instruments.add_instrument(instrument)
 
 
+@enable_ki_protection
 def remove_instrument(instrument: Instrument) -> None:
     """Stop calling ``instrument``; ``KeyError`` if it is not installed."""
     _context.current_runner().instruments.remove_instrument(instrument)
@@ -382,6 +386,7 @@ def notify_closing(fd: FileDescriptorLike) -> None:
     _context.current_runner().io.notify_closing(fd)
 
 
+@enable_ki_protection
 async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
     """Sleep until every other task is blocked, and has been for ``cushion`` seconds of
     real time. Tasks waiting with the smallest cushion wake first, together."""

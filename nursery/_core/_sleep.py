@@ -10,6 +10,7 @@ import math
 from typing import NoReturn
 
 from . import _context
+from ._ki import enable_ki_protection
 from ._traps import Abort, RaiseCancelT, checkpoint, wait_task_rescheduled
 
 
@@ -23,6 +24,7 @@ async def sleep_forever() -> NoReturn:
     raise RuntimeError("a task in sleep_forever() was woken by reschedule()")
 
 
+@enable_ki_protection
 async def sleep_until(deadline: float) -> None:
     """Sleep until the run's clock reaches ``deadline`` (a checkpoint even if it has
     already passed)."""

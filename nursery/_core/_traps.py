@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Final, NoReturn, final
 
 from ._context import current_task
+from ._ki import enable_ki_protection
 
 
 class Abort(enum.Enum):
@@ -99,6 +100,7 @@ def wait_task_rescheduled(abort_func: Callable[[RaiseCancelT], Abort]) -> Awaita
     return _wait_task_rescheduled(abort_func)
 
 
+@enable_ki_protection
 async def checkpoint_if_cancelled() -> None:
     """A cancel point that is a schedule point only when it raises.
 

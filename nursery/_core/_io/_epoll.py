@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .._context import current_task
 from .._exceptions import BusyResourceError, ClosedResourceError
+from .._ki import enable_ki_protection
 from .._traps import Abort, RaiseCancelT, wait_task_rescheduled
 from ._contract import FileDescriptorLike, IOStatistics
 
@@ -86,6 +87,7 @@ class EpollBackend:
             timeout = _MAX_TIMEOUT
         return self._epoll.poll(timeout)
 
+    @enable_ki_protection
     def process_events(self, events: list[tuple[int, int]]) -> None:
         for fd, flags in events:
             waiters = self._waiters.get(fd)
@@ -129,6 +131,7 @@ class EpollBackend:
             if current is not None:
                 raise
 
+    @enable_ki_protection
     async def _wait(self, fd: object, reading: bool) -> None:
         fileno = _fileno(fd)
         task = current_task()
@@ -167,6 +170,7 @@ class EpollBackend:
     async def wait_writable(self, fd: FileDescriptorLike) -> None:
         await self._wait(fd, False)
 
+    @enable_ki_protection
     def notify_closing(self, fd: FileDescriptorLike) -> None:
         fileno = _fileno(fd)
         waiters = self._waiters.pop(fileno, None)
