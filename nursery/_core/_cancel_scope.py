@@ -106,10 +106,13 @@ class CancelScope(metaclass=Final):
         runner = task._runner
         self._runner = runner
         if self._relative_deadline != _inf:
-            self._deadline = runner.clock.current_time() + self._relative_deadline
+            now = runner.clock.current_time()
+            self._deadline = now + self._relative_deadline
             self._relative_deadline = _inf
+        elif self._deadline != _inf:
+            now = runner.clock.current_time()
         if self._deadline != _inf:
-            if runner.clock.current_time() >= self._deadline:
+            if now >= self._deadline:
                 self._cancel_called = True
                 self._cancel_reason = CancelReason("deadline")
             else:
