@@ -3,6 +3,9 @@
 The public API mirrors Trio's names and semantics; see docs/porting.md.
 """
 
+# As with Trio, `import nursery` makes the submodules for library authors available.
+from . import abc as abc
+from . import lowlevel as lowlevel
 from ._core._cancel_scope import CancelScope as CancelScope
 from ._core._exceptions import BrokenResourceError as BrokenResourceError
 from ._core._exceptions import BusyResourceError as BusyResourceError

@@ -57,7 +57,13 @@ class _FailScope:
     ) -> bool:
         swallowed = self._scope.__exit__(etype, exc, tb)
         if self._scope.cancelled_caught:
-            raise TooSlowError("the block did not finish before its deadline")
+            error = TooSlowError("the block did not finish before its deadline")
+            try:
+                raise error
+            finally:
+                # The Cancelled it replaces is an implementation detail, not a cause.
+                error.__context__ = None
+                del error
         return swallowed
 
 

@@ -67,6 +67,12 @@ class Cancelled(BaseException, metaclass=NoPublicConstructor):
             text += f" from task {self.source_task}"
         return text
 
+    def __repr__(self) -> str:
+        return (
+            f"Cancelled(source={self.source!r}, reason={self.reason!r}, "
+            f"source_task={self.source_task!r})"
+        )
+
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild_cancelled, (self._cancel_reason,))
 

@@ -65,7 +65,7 @@ def reject_non_callable(async_fn: object, what: str) -> None:
         raise TypeError(
             f"{what} expected an async function, got a coroutine object {async_fn!r}; "
             "did you write f() instead of f? Pass the function and its arguments "
-            "separately: start_soon(f, arg), not start_soon(f(arg))"
+            f"separately: {what[:-2]}(f, arg), not {what[:-2]}(f(arg))"
         )
     if not callable(async_fn):
         raise TypeError(f"{what} expected an async function, got {async_fn!r}")
