@@ -5,7 +5,7 @@ below the imports is unchanged except the two renamed functions marked RENAMED.
 """
 
 import nursery as trio  # was: import trio
-import nursery.lowlevel  # `import trio` also imports trio.lowlevel; nursery does not
+import nursery.lowlevel  # optional: `import nursery` already imports it, as Trio does
 import nursery.testing  # was: import trio.testing
 
 
