@@ -60,6 +60,8 @@ class AsyncGenHooks:
             self.foreign.discard(id(agen))
             if self.previous is not None and self.previous.finalizer is not None:
                 self.previous.finalizer(agen)
+            else:
+                _close_synchronously(agen)
             return
         if self.sweeping:
             self.trailing.append(agen)
@@ -78,6 +80,23 @@ class AsyncGenHooks:
             f"close of async generator {_agen_name(agen)}",
             system_task=True,
         )
+
+
+def _close_synchronously(agen: AGen) -> None:
+    """Close a generator that is not ours the way Python would without any hooks: run
+    its cleanup to the end right here, which works as long as the cleanup awaits
+    nothing."""
+    closer = agen.aclose()
+    try:
+        closer.send(None)
+    except StopIteration:
+        return
+    closer.close()
+    raise RuntimeError(
+        f"async generator {_agen_name(agen)!r}, started outside nursery's tasks, awaited "
+        "something while being finalized; close it explicitly (contextlib.aclosing) "
+        "or install an event loop's finalizer hook for it"
+    )
 
 
 def _agen_name(agen: AGen) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 from collections.abc import Coroutine, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, final
@@ -152,6 +153,13 @@ class Task(metaclass=NoPublicConstructor):
                 frame, coro = coro.gi_frame, coro.gi_yieldfrom
             elif hasattr(coro, "ag_frame"):
                 frame, coro = coro.ag_frame, coro.ag_await
+            elif type(coro).__name__ in ("async_generator_asend", "async_generator_athrow"):
+                # These wrappers do not expose their generator (CPython gh-76991); the
+                # garbage collector's view of what they refer to does.
+                agen = next((r for r in gc.get_referents(coro) if hasattr(r, "ag_frame")), None)
+                if agen is None:
+                    return
+                frame, coro = agen.ag_frame, agen.ag_await
             else:
                 return
             if frame is None:
@@ -186,13 +194,19 @@ class Task(metaclass=NoPublicConstructor):
         try:
             success = abort_func(raiser)
         except BaseException as exc:
+            success = None
             self._runner.crash("an abort function raised", exc)
-            return
         if type(success) is not Abort:
-            self._runner.crash(
-                f"an abort function returned {success!r}; expected Abort.SUCCEEDED or Abort.FAILED",
-                None,
-            )
+            if success is not None:
+                self._runner.crash(
+                    f"an abort function returned {success!r}; expected Abort.SUCCEEDED "
+                    "or Abort.FAILED",
+                    None,
+                )
+            # The run is ending; wake the task (cancelled) so that it, and with it the
+            # run, can finish rather than hang with nothing left to wake it.
+            if self not in self._runner.runq:
+                self._runner.reschedule_error(self, raiser.make())
         elif success is Abort.SUCCEEDED:
             self._runner.reschedule_error(self, raiser.make())
         # On Abort.FAILED the wait could not be undone: the task stays asleep without an
