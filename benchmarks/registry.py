@@ -140,6 +140,15 @@ WORKLOADS: tuple[Workload, ...] = (
         smoke_size=50,
     ),
     Workload(
+        name="lock-contended",
+        module="lock_contended",
+        summary="100 tasks take turns on one lock, yielding once while holding it",
+        metrics=(US_PER_OP,),
+        full_size=20_000,
+        quick_size=5_000,
+        smoke_size=200,
+    ),
+    Workload(
         name="memory-10k",
         module="memory",
         summary="bytes per sleeping task, 10,000 tasks asleep",

@@ -25,6 +25,16 @@ from ._core._sleep import current_effective_deadline as current_effective_deadli
 from ._core._sleep import sleep as sleep
 from ._core._sleep import sleep_forever as sleep_forever
 from ._core._sleep import sleep_until as sleep_until
+from ._sync import CapacityLimiter as CapacityLimiter
+from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
+from ._sync import Condition as Condition
+from ._sync import ConditionStatistics as ConditionStatistics
+from ._sync import Event as Event
+from ._sync import EventStatistics as EventStatistics
+from ._sync import Lock as Lock
+from ._sync import LockStatistics as LockStatistics
+from ._sync import Semaphore as Semaphore
+from ._sync import StrictFIFOLock as StrictFIFOLock
 from ._timeouts import TooSlowError as TooSlowError
 from ._timeouts import fail_after as fail_after
 from ._timeouts import fail_at as fail_at

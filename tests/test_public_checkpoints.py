@@ -60,6 +60,46 @@ async def _park() -> None:
     await ParkingLot().park()  # woken only by the timeout around every case
 
 
+async def _event_wait() -> None:
+    event = nursery.Event()
+    event.set()  # nothing to wait for: it must still be a checkpoint
+    await event.wait()
+
+
+async def _acquire_free(
+    primitive: nursery.Lock | nursery.StrictFIFOLock | nursery.Semaphore,
+) -> None:
+    await primitive.acquire()  # free, so it does not block: still a checkpoint
+    primitive.release()
+
+
+async def _condition_acquire() -> None:
+    condition = nursery.Condition()
+    await condition.acquire()
+    condition.release()
+
+
+async def _condition_wait() -> None:
+    condition = nursery.Condition()
+    condition.acquire_nowait()
+    try:
+        await condition.wait()  # never notified: ended by the timeout around every case
+    finally:
+        condition.release()
+
+
+async def _limiter_acquire() -> None:
+    limiter = nursery.CapacityLimiter(1)
+    await limiter.acquire()
+    limiter.release()
+
+
+async def _limiter_acquire_on_behalf_of() -> None:
+    limiter = nursery.CapacityLimiter(1)
+    await limiter.acquire_on_behalf_of("borrower")
+    limiter.release_on_behalf_of("borrower")
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -74,6 +114,14 @@ CASES: dict[str, Case] = {
     "nursery.lowlevel.wait_writable": _wait_writable,
     "nursery.lowlevel.ParkingLot.park": _park,
     "nursery.testing.wait_all_tasks_blocked": nursery.testing.wait_all_tasks_blocked,
+    "nursery.Event.wait": _event_wait,
+    "nursery.Lock.acquire": lambda: _acquire_free(nursery.Lock()),
+    "nursery.StrictFIFOLock.acquire": lambda: _acquire_free(nursery.StrictFIFOLock()),
+    "nursery.Semaphore.acquire": lambda: _acquire_free(nursery.Semaphore(1)),
+    "nursery.Condition.acquire": _condition_acquire,
+    "nursery.Condition.wait": _condition_wait,
+    "nursery.CapacityLimiter.acquire": _limiter_acquire,
+    "nursery.CapacityLimiter.acquire_on_behalf_of": _limiter_acquire_on_behalf_of,
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
@@ -103,9 +151,13 @@ def public_async_functions() -> Iterator[str]:
             if _is_async(obj) or obj is nursery.lowlevel.wait_task_rescheduled:
                 yield qualified
             elif inspect.isclass(obj) and obj.__module__.startswith("nursery"):
-                for attr, member in vars(obj).items():
-                    if not attr.startswith("_") and _is_async(member):
-                        yield f"{qualified}.{attr}"
+                # Inherited methods count too (Lock gets acquire() from a private base).
+                for klass in obj.__mro__:
+                    if not klass.__module__.startswith("nursery"):
+                        continue
+                    for attr, member in vars(klass).items():
+                        if not attr.startswith("_") and _is_async(member):
+                            yield f"{qualified}.{attr}"
 
 
 def test_every_public_async_function_has_a_case() -> None:
