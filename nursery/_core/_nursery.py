@@ -269,7 +269,8 @@ class Nursery(metaclass=NoPublicConstructor):
                         thunk,  # type: ignore[arg-type]  # checked when called
                         args,
                         old_nursery,
-                        async_fn if name is None else name,
+                        name,
+                        name_from=async_fn,
                         what="start()",
                     )
                     task.eventual_parent_nursery = self

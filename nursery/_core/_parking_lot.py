@@ -82,6 +82,13 @@ class ParkingLot(metaclass=Final):
     @enable_ki_protection
     def unpark(self, *, count: int | float = 1) -> list[Task]:
         """Wake the ``count`` longest-parked tasks; return them."""
+        if count == 1 and type(count) is int:
+            # The common case (a lock or channel handing over to one waiter), kept short.
+            if not self._parked:
+                return []
+            task = self._parked.popitem(last=False)[0]
+            task._runner.reschedule_value(task, None)
+            return [task]
         count = _count_arg(count, "ParkingLot.unpark()")
         tasks = self._pop_several(count)
         for task in tasks:

@@ -118,7 +118,10 @@ class Runner:
         system_task: bool = False,
         context: contextvars.Context | None = None,
         what: str = "start_soon()",
+        name_from: object = None,
     ) -> Task:
+        """Create a task running ``async_fn(*args)`` in ``nursery``. Without ``name``,
+        the task is named after ``name_from`` (default: ``async_fn``)."""
         if nursery is not None and nursery._closed:
             raise RuntimeError("this nursery is closed to new tasks")
         if context is None:
@@ -130,7 +133,8 @@ class Runner:
         else:
             coro = context.run(coroutine_or_error, async_fn, args, what)
         if name is None:
-            name = async_fn  # Task.name works it out when asked
+            # Task.name works the name out from the function when asked.
+            name = async_fn if name_from is None else name_from
         elif not isinstance(name, str):
             name = str(name)
         task: Task = _new_task(Task, coro, self, name, nursery, context, system_task)
