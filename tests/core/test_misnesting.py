@@ -111,7 +111,7 @@ async def test_async_generator_yielding_inside_a_scope_is_caught_as_misnesting()
     await checkpoint()
 
 
-# ---------------------------------------------------------------- exiting a scope that is not active
+# ---------------------------------------------------------------- exiting an inactive scope
 
 
 async def test_exiting_a_scope_twice_is_a_runtime_error() -> None:
