@@ -234,10 +234,14 @@ def _run_batch(runner: Runner, batch: list[Task], instrumented: bool = False) ->
         elif type(msg) is WaitMessage:
             task._cancel_points += 1
             task._abort_func = msg.abort_func
-            if task._ki_pending:
-                task._attempt_delivery_of_pending_ki()
-            else:
-                task._attempt_delivery_of_any_pending_cancel()
+            if task._ki_pending or task._cancel_status.effectively_cancelled:
+                # The abort function runs on the kernel's behalf, outside the task
+                # (which has suspended): it may reschedule the task itself.
+                del ctx.task
+                if task._ki_pending:
+                    task._attempt_delivery_of_pending_ki()
+                else:
+                    task._attempt_delivery_of_any_pending_cancel()
         elif msg is SHIELDED_CHECKPOINT:
             runq_append(task)
         else:

@@ -313,8 +313,10 @@ def reschedule(task: Task, next_send: outcome.Outcome[Any] = _NONE_VALUE) -> Non
     if task._runner is not runner or task not in runner.tasks:
         raise RuntimeError(f"{task!r} is not a living task of this run")
     # An asleep task has an abort function, unless its abort already failed; only then
-    # is the (rarer, slower) check against the run queue needed.
-    if task._abort_func is None and task in runner.runq:
+    # are the (rarer, slower) checks needed: running now, or already in the run queue.
+    if task._abort_func is None and (
+        task is getattr(_context.GLOBAL_RUN_CONTEXT, "task", None) or task in runner.runq
+    ):
         raise RuntimeError(
             f"reschedule() of {task!r}, which is not asleep in wait_task_rescheduled()"
         )

@@ -255,14 +255,6 @@ async def test_reschedule_of_a_task_that_is_waiting_to_run_is_a_runtime_error() 
     assert ran == ["child ran"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "kernel bug: reschedule() of the task that is running (outside an abort "
-        "function) is accepted; the task is then scheduled twice and its next wait "
-        "returns at once (Trio's reschedule asserts the task is asleep)"
-    ),
-    strict=True,
-)
 async def test_reschedule_of_the_running_task_itself_is_a_runtime_error(
     autojump_clock: MockClock,
 ) -> None:
