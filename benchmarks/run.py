@@ -196,6 +196,7 @@ class Row:
     minimums: dict[str, float]
     counts: dict[str, int]
     workload_impls: tuple[str, ...]  # the implementations the workload has versions for
+    time_targets: dict[str, float] | None = None  # the workload's own, if not the defaults
 
     def ratio(self, other: str) -> float | None:
         if "nursery" in self.medians and other in self.medians and self.medians[other] > 0:
@@ -209,7 +210,9 @@ class Row:
         but a ratio the target needs was not measured (e.g. nursery not installed).
         """
         limits = {"trio": MEMORY_TARGET_VS_TRIO}
-        if self.metric.kind == "time":
+        if self.metric.kind == "time" and self.time_targets is not None:
+            limits = dict(self.time_targets)
+        elif self.metric.kind == "time":
             limits = {"trio": TIME_TARGET_VS_TRIO}
             if "asyncio" in self.workload_impls:
                 limits["asyncio"] = TIME_TARGET_VS_ASYNCIO
@@ -239,6 +242,7 @@ def summarise(workloads: list[Workload], measurements: list[Measurement]) -> lis
                     minimums={impl: min(v) for impl, v in values.items()},
                     counts={impl: len(v) for impl, v in values.items()},
                     workload_impls=workload.impls,
+                    time_targets=workload.time_targets,
                 )
             )
     return rows
@@ -476,6 +480,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{TIME_TARGET_VS_TRIO:g} and nursery/asyncio <= {TIME_TARGET_VS_ASYNCIO:g} for "
         f"times, nursery/trio <= {MEMORY_TARGET_VS_TRIO:g} for memory."
     )
+    own = [w for w in workloads if w.time_targets is not None]
+    for workload in own:
+        targets = " and ".join(
+            f"nursery/{other} <= {limit:g}"
+            for other, limit in (workload.time_targets or {}).items()
+        )
+        print(f"Own target of {workload.name}: {targets}.")
 
     if args.json:
         payload = {

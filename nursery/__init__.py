@@ -6,6 +6,11 @@ The public API mirrors Trio's names and semantics; see docs/porting.md.
 # As with Trio, `import nursery` makes the submodules for library authors available.
 from . import abc as abc
 from . import lowlevel as lowlevel
+from ._channel import MemoryChannelStatistics as MemoryChannelStatistics
+from ._channel import MemoryReceiveChannel as MemoryReceiveChannel
+from ._channel import MemorySendChannel as MemorySendChannel
+from ._channel import as_safe_channel as as_safe_channel
+from ._channel import open_memory_channel as open_memory_channel
 from ._core._cancel_scope import CancelScope as CancelScope
 from ._core._exceptions import BrokenResourceError as BrokenResourceError
 from ._core._exceptions import BusyResourceError as BusyResourceError
@@ -25,6 +30,9 @@ from ._core._sleep import current_effective_deadline as current_effective_deadli
 from ._core._sleep import sleep as sleep
 from ._core._sleep import sleep_forever as sleep_forever
 from ._core._sleep import sleep_until as sleep_until
+from ._select import gather as gather
+from ._select import map_concurrently as map_concurrently
+from ._select import race as race
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition

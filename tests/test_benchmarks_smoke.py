@@ -82,3 +82,16 @@ def test_targets() -> None:
     assert _row("time", {"trio": 3, "asyncio": 1}).target() == "n/a"
     assert _row("memory", {"nursery": 100, "trio": 100, "asyncio": 1}).target() == "pass"
     assert _row("memory", {"nursery": 101, "trio": 100}).target() == "FAIL"
+
+
+def test_a_workload_may_set_its_own_time_targets() -> None:
+    # channel-stream-100: nursery/trio <= 0.25, and no asyncio target at all.
+    def row(medians: dict[str, float]) -> run.Row:
+        metric = Metric("x", "", "unit", "time")
+        impls = ("nursery", "trio", "asyncio")
+        return run.Row("w", "unit", metric, medians, medians, {}, impls, {"trio": 0.25})
+
+    assert row({"nursery": 1, "trio": 4, "asyncio": 0.1}).target() == "pass"
+    assert row({"nursery": 1.1, "trio": 4, "asyncio": 10}).target() == "FAIL"
+    stream = next(w for w in WORKLOADS if w.name == "channel-stream-100")
+    assert stream.time_targets == {"trio": 0.25}

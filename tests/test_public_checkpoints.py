@@ -100,6 +100,25 @@ async def _limiter_acquire_on_behalf_of() -> None:
     limiter.release_on_behalf_of("borrower")
 
 
+async def _send_with_room() -> None:
+    send, receive = nursery.open_memory_channel[int](1)
+    await send.send(1)  # room in the buffer, so it does not block: still a checkpoint
+
+
+async def _receive_ready() -> None:
+    send, receive = nursery.open_memory_channel[int](1)
+    send.send_nowait(1)
+    await receive.receive()  # an item is ready: still a checkpoint
+
+
+async def _channel_aclose(end: int) -> None:
+    await nursery.open_memory_channel[int](0)[end].aclose()
+
+
+async def _instant() -> int:
+    return 1  # no checkpoint of its own: race() and gather() must provide one
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -122,6 +141,12 @@ CASES: dict[str, Case] = {
     "nursery.Condition.wait": _condition_wait,
     "nursery.CapacityLimiter.acquire": _limiter_acquire,
     "nursery.CapacityLimiter.acquire_on_behalf_of": _limiter_acquire_on_behalf_of,
+    "nursery.MemorySendChannel.send": _send_with_room,
+    "nursery.MemorySendChannel.aclose": lambda: _channel_aclose(0),
+    "nursery.MemoryReceiveChannel.receive": _receive_ready,
+    "nursery.MemoryReceiveChannel.aclose": lambda: _channel_aclose(1),
+    "nursery.race": lambda: nursery.race(_instant),
+    "nursery.gather": lambda: nursery.gather(_instant),
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
