@@ -27,9 +27,6 @@ class Deadlines:
         self._seq = 0
         self._live = 0
 
-    def __len__(self) -> int:
-        return self._live
-
     def add(self, deadline: float, owner: DeadlineOwner) -> None:
         """Register ``owner``'s deadline, replacing any earlier one it had."""
         if owner._deadline_seq:

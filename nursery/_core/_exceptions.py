@@ -36,11 +36,7 @@ class Cancelled(BaseException, metaclass=NoPublicConstructor):
     """
 
     __slots__ = ("_cancel_reason",)
-    _cancel_reason: CancelReason
-
-    def __init__(self, cancel_reason: CancelReason = _UNKNOWN) -> None:
-        super().__init__()
-        self._cancel_reason = cancel_reason
+    _cancel_reason: CancelReason  # set by make_cancelled, the only way to build one
 
     @property
     def source(self) -> CancelSource:
