@@ -66,8 +66,11 @@ def ki_protected_at(frame: FrameType | None) -> bool:
     while frame is not None:
         code = frame.f_code
         if code in _task_boundaries and child is not None:
+            # Reached from below the kernel's stepping function: inside a task's step
+            # the task decides (system tasks are protected); between steps it is the
+            # kernel's own work (I/O, deadlines, abort functions), so protected.
             task = getattr(_context.GLOBAL_RUN_CONTEXT, "task", None)
-            return bool(task is not None and task._system_task)
+            return task is None or bool(task._system_task)
         verdict = _protection.get(code)
         if verdict is not None:
             return verdict

@@ -122,12 +122,15 @@ def _final_result(runner: Runner) -> Any:
     return main_outcome.unwrap()
 
 
+@mark_task_boundary
 def _main_loop(runner: Runner) -> None:
     clock = runner.clock
     io = runner.io
     deadlines = runner.deadlines
     instruments = runner.instruments
     rand = runner.random.random
+    ctx = GLOBAL_RUN_CONTEXT
+    spare: list[Task] = []
     steps_since_poll = POLL_EVERY_STEPS
 
     while runner.tasks:
@@ -177,14 +180,72 @@ def _main_loop(runner: Runner) -> None:
         batch = runner.runq
         if not batch:
             continue
-        runner.runq = []
+        runner.runq = spare
         if len(batch) > 1 and rand() < 0.5:
             batch.reverse()
         steps_since_poll += len(batch)
-        if instruments:
-            _run_batch_instrumented(runner, batch)
-        else:
-            _run_batch(runner, batch)
+        instrumented = bool(instruments)
+        runq_append = spare.append if not instrumented else runner.reschedule_same
+
+        # -- the batch: step each task once. The hottest code of the kernel: plain
+        # attribute reads, no allocation on the checkpoint path, no function call of
+        # its own per step.
+        for task in batch:
+            if instrumented and "before_task_step" in instruments:
+                instruments.call("before_task_step", task)
+            ctx.task = task
+            exc = task._next_exc
+            try:
+                if exc is None:
+                    value = task._next_value
+                    task._next_value = None
+                    msg = task.context.run(task.coro.send, value)
+                else:
+                    task._next_exc = None
+                    msg = task.context.run(task.coro.throw, exc)
+                    del exc
+            except StopIteration as stop:
+                del ctx.task
+                runner.task_exited(task, stop.value, None)
+            except BaseException as error:
+                del ctx.task
+                # Drop this frame from the traceback: it is the kernel, not the task.
+                error.__traceback__ = error.__traceback__.tb_next  # type: ignore[union-attr]
+                runner.task_exited(task, None, error)
+            else:
+                task._schedule_points += 1
+                if msg is CHECKPOINT:
+                    task._cancel_points += 1
+                    if task._cancel_status.effectively_cancelled:
+                        task._next_exc = make_cancelled(task._cancel_status.cancel_reason())
+                    elif task._ki_pending:
+                        task._next_exc = _take_ki(task)
+                    runq_append(task)
+                elif type(msg) is WaitMessage:
+                    task._cancel_points += 1
+                    task._abort_func = msg.abort_func
+                    if task._ki_pending or task._cancel_status.effectively_cancelled:
+                        # The abort function runs on the kernel's behalf, outside the
+                        # task (which has suspended): it may reschedule the task itself.
+                        del ctx.task
+                        if task._ki_pending:
+                            task._attempt_delivery_of_pending_ki()
+                        else:
+                            task._attempt_delivery_of_any_pending_cancel()
+                elif msg is SHIELDED_CHECKPOINT:
+                    runq_append(task)
+                else:
+                    task._next_exc = _foreign_yield_error(task, msg)
+                    runq_append(task)
+            if instrumented and "after_task_step" in instruments:
+                instruments.call("after_task_step", task)
+        try:
+            del ctx.task
+        except AttributeError:
+            pass
+        # The finished batch's list becomes the next run queue: no allocation per pass.
+        batch.clear()
+        spare = batch
 
 
 def _foreign_yield_error(task: Task, msg: object) -> TypeError:
@@ -193,73 +254,6 @@ def _foreign_yield_error(task: Task, msg: object) -> TypeError:
         "may suspend a task: this usually means code written for asyncio (or another "
         "async framework) was awaited inside nursery.run()"
     )
-
-
-@mark_task_boundary
-def _run_batch(runner: Runner, batch: list[Task], instrumented: bool = False) -> None:
-    """Step each task of the batch once. The hottest code of the kernel: plain
-    attribute reads, no allocation on the checkpoint path."""
-    ctx = GLOBAL_RUN_CONTEXT
-    runq_append = runner.runq.append if not instrumented else runner.reschedule_same
-    for task in batch:
-        ctx.task = task
-        exc = task._next_exc
-        try:
-            if exc is None:
-                value = task._next_value
-                task._next_value = None
-                msg = task.context.run(task.coro.send, value)
-            else:
-                task._next_exc = None
-                msg = task.context.run(task.coro.throw, exc)
-                del exc
-        except StopIteration as stop:
-            del ctx.task
-            runner.task_exited(task, stop.value, None)
-            continue
-        except BaseException as error:
-            del ctx.task
-            # Drop this frame from the traceback: it is the kernel, not the task.
-            error.__traceback__ = error.__traceback__.tb_next  # type: ignore[union-attr]
-            runner.task_exited(task, None, error)
-            continue
-        task._schedule_points += 1
-        if msg is CHECKPOINT:
-            task._cancel_points += 1
-            if task._cancel_status.effectively_cancelled:
-                task._next_exc = make_cancelled(task._cancel_status.cancel_reason())
-            elif task._ki_pending:
-                task._next_exc = _take_ki(task)
-            runq_append(task)
-        elif type(msg) is WaitMessage:
-            task._cancel_points += 1
-            task._abort_func = msg.abort_func
-            if task._ki_pending or task._cancel_status.effectively_cancelled:
-                # The abort function runs on the kernel's behalf, outside the task
-                # (which has suspended): it may reschedule the task itself.
-                del ctx.task
-                if task._ki_pending:
-                    task._attempt_delivery_of_pending_ki()
-                else:
-                    task._attempt_delivery_of_any_pending_cancel()
-        elif msg is SHIELDED_CHECKPOINT:
-            runq_append(task)
-        else:
-            task._next_exc = _foreign_yield_error(task, msg)
-            runq_append(task)
-    if hasattr(ctx, "task"):
-        del ctx.task
-
-
-def _run_batch_instrumented(runner: Runner, batch: list[Task]) -> None:
-    """``_run_batch`` one task at a time, with the step hooks around each step."""
-    instruments = runner.instruments
-    for task in batch:
-        if "before_task_step" in instruments:
-            instruments.call("before_task_step", task)
-        _run_batch(runner, [task], True)
-        if "after_task_step" in instruments:
-            instruments.call("after_task_step", task)
 
 
 def _take_ki(task: Task) -> KeyboardInterrupt:
@@ -304,6 +298,6 @@ class _KIHandler:
 
 
 # The loop's own frames are protected: a Control-C landing in them is deferred.
-for _fn in (run, _main_loop, _final_result, _run_batch_instrumented, _take_ki):
+for _fn in (run, _final_result, _take_ki):
     enable_ki_protection(_fn)
 del _fn
