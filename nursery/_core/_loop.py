@@ -124,6 +124,8 @@ def _final_result(runner: Runner) -> Any:
 
 @mark_task_boundary
 def _main_loop(runner: Runner) -> None:
+    """Drive the run until no task is left. Also the task boundary for KeyboardInterrupt
+    protection: the frame that steps tasks."""
     clock = runner.clock
     io = runner.io
     deadlines = runner.deadlines
