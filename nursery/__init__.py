@@ -5,7 +5,9 @@ The public API mirrors Trio's names and semantics; see docs/porting.md.
 
 # As with Trio, `import nursery` makes the submodules for library authors available.
 from . import abc as abc
+from . import from_thread as from_thread
 from . import lowlevel as lowlevel
+from . import to_thread as to_thread
 from ._channel import MemoryChannelStatistics as MemoryChannelStatistics
 from ._channel import MemoryReceiveChannel as MemoryReceiveChannel
 from ._channel import MemorySendChannel as MemorySendChannel

@@ -33,3 +33,4 @@ from ._core._traps import cancel_shielded_checkpoint as cancel_shielded_checkpoi
 from ._core._traps import checkpoint as checkpoint
 from ._core._traps import checkpoint_if_cancelled as checkpoint_if_cancelled
 from ._core._traps import wait_task_rescheduled as wait_task_rescheduled
+from ._threads._cache import start_thread_soon as start_thread_soon

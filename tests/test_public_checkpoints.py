@@ -17,10 +17,17 @@ import pytest
 import nursery
 import nursery.lowlevel
 import nursery.testing
+import nursery.to_thread
 from nursery.lowlevel import Abort, ParkingLot
 from nursery.testing import MockClock, assert_checkpoints
 
-PUBLIC_MODULES: list[ModuleType] = [nursery, nursery.lowlevel, nursery.testing]
+PUBLIC_MODULES: list[ModuleType] = [
+    nursery,
+    nursery.lowlevel,
+    nursery.testing,
+    nursery.to_thread,
+    nursery.from_thread,
+]
 
 Case = Callable[[], Awaitable[object]]
 
@@ -147,6 +154,8 @@ CASES: dict[str, Case] = {
     "nursery.MemoryReceiveChannel.aclose": lambda: _channel_aclose(1),
     "nursery.race": lambda: nursery.race(_instant),
     "nursery.gather": lambda: nursery.gather(_instant),
+    "nursery.to_thread.run_sync": lambda: nursery.to_thread.run_sync(int),
+    "nursery.testing.wait_all_threads_completed": nursery.testing.wait_all_threads_completed,
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.

@@ -3,6 +3,8 @@ ordering tasks by hand, and checking checkpoints."""
 
 from .._core._mock_clock import MockClock as MockClock
 from .._core._runner import wait_all_tasks_blocked as wait_all_tasks_blocked
+from .._threads._bridge import active_thread_count as active_thread_count
+from .._threads._bridge import wait_all_threads_completed as wait_all_threads_completed
 from ._checkpoints import assert_checkpoints as assert_checkpoints
 from ._checkpoints import assert_no_checkpoints as assert_no_checkpoints
 from ._sequencer import Sequencer as Sequencer

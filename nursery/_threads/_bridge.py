@@ -1,0 +1,409 @@
+"""Running blocking code in worker threads (``to_thread``) and calling back into the
+run from threads (``from_thread``).
+
+``to_thread.run_sync`` hands the function to a cached worker and puts the calling task
+to sleep. The task wakes for two kinds of mail, both posted through the run's token:
+the function's outcome (the call returns it), or a request from the worker made with
+``from_thread.run``/``run_sync``, which the task carries out itself, so that it runs
+under the caller's cancel scopes and in the worker's contextvars, and then goes back
+to sleep. A worker knows which call it belongs to through a thread-local.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import outcome
+
+from .._core._exceptions import Cancelled, RunFinishedError
+from .._sync import CapacityLimiter
+from ..lowlevel import (
+    Abort,
+    ParkingLot,
+    RaiseCancelT,
+    RunToken,
+    RunVar,
+    Task,
+    cancel_shielded_checkpoint,
+    checkpoint,
+    checkpoint_if_cancelled,
+    current_task,
+    current_token,
+    in_run,
+    reschedule,
+    spawn_system_task,
+    wait_task_rescheduled,
+)
+from ._cache import start_thread_soon
+
+T = TypeVar("T")
+
+DEFAULT_THREAD_LIMIT = 40
+
+_default_limiter: RunVar[CapacityLimiter] = RunVar("nursery.to_thread default limiter")
+
+
+def current_default_thread_limiter() -> CapacityLimiter:
+    """The ``CapacityLimiter`` that ``to_thread.run_sync`` uses when given none: one per
+    run, created with 40 tokens. Change its ``total_tokens`` to allow more or fewer
+    threads at once."""
+    try:
+        return _default_limiter.get()
+    except LookupError:
+        limiter = CapacityLimiter(DEFAULT_THREAD_LIMIT)
+        _default_limiter.set(limiter)
+        return limiter
+
+
+class _ThreadTracker:
+    """How many ``to_thread`` workers of this run have not reported back yet."""
+
+    __slots__ = ("count", "lot")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lot = ParkingLot()
+
+    def finished(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.lot.unpark_all()
+
+
+_tracker: RunVar[_ThreadTracker] = RunVar("nursery.to_thread active threads")
+
+
+def _current_tracker() -> _ThreadTracker:
+    try:
+        return _tracker.get()
+    except LookupError:
+        tracker = _ThreadTracker()
+        _tracker.set(tracker)
+        return tracker
+
+
+def active_thread_count() -> int:
+    """How many threads started by ``to_thread.run_sync`` in this run are still running
+    (abandoned ones included)."""
+    return _current_tracker().count
+
+
+async def wait_all_threads_completed() -> None:
+    """Wait until every thread started by ``to_thread.run_sync`` in this run, abandoned
+    ones included, has finished. A checkpoint."""
+    tracker = _current_tracker()
+    if tracker.count == 0:
+        await checkpoint()
+        return
+    await checkpoint_if_cancelled()
+    while tracker.count:
+        await tracker.lot.park()
+
+
+class _Reply:
+    """Where the run puts the answer to a worker's request; the worker blocks on it."""
+
+    __slots__ = ("_ready", "result")
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self.result: outcome.Outcome[Any] | None = None
+
+    def put(self, result: outcome.Outcome[Any]) -> None:
+        self.result = result
+        self._ready.set()
+
+    def get(self) -> Any:
+        self._ready.wait()
+        assert self.result is not None
+        return self.result.unwrap()
+
+
+class _Request:
+    """A worker's ``from_thread.run`` (``is_async``) or ``from_thread.run_sync``."""
+
+    __slots__ = ("args", "context", "fn", "is_async", "reply")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        is_async: bool,
+        context: contextvars.Context,
+    ) -> None:
+        self.fn = fn
+        self.args = args
+        self.is_async = is_async
+        self.context = context
+        self.reply = _Reply()
+
+    def _call_sync(self) -> Any:
+        result = self.fn(*self.args)
+        if inspect.iscoroutine(result):
+            result.close()
+            raise TypeError(
+                f"from_thread.run_sync() got {self.fn!r}, which returned a coroutine; "
+                "use from_thread.run() for async functions"
+            )
+        return result
+
+    async def _call_async(self) -> Any:
+        coro = self.fn(*self.args)
+        if not inspect.iscoroutine(coro):
+            if inspect.isawaitable(coro) or inspect.isgenerator(coro):
+                close = getattr(coro, "close", None)
+                if close is not None:
+                    close()
+            raise TypeError(
+                f"from_thread.run() expected an async function, but {self.fn!r} "
+                f"returned {type(coro).__name__} instead of a coroutine; use "
+                "from_thread.run_sync() for sync functions"
+            )
+        return await coro
+
+    async def run_in_task(self) -> None:
+        """Carry the request out in the calling task, in the worker's contextvars."""
+        if not self.is_async:
+            self.reply.put(outcome.capture(self.context.run, self._call_sync))
+            return
+        task = current_task()
+        saved = task.context
+        task.context = self.context
+        try:
+            # The switch of context takes effect at the task's next step.
+            await cancel_shielded_checkpoint()
+            result = await outcome.acapture(self._call_async)
+        finally:
+            task.context = saved
+        await cancel_shielded_checkpoint()
+        self.reply.put(result)
+
+    def run_in_system_task(self) -> None:
+        """Carry the request out on the run's behalf (called in the run's thread)."""
+        if not self.is_async:
+            self.reply.put(outcome.capture(self.context.run, self._call_sync))
+            return
+
+        async def system_task() -> None:
+            result = await outcome.acapture(self._call_async)
+            if isinstance(result, outcome.Error) and isinstance(result.error, Cancelled):
+                # Nothing but the end of the run cancels a system task from outside.
+                result = outcome.Error(_finished_during(result.error))
+            self.reply.put(result)
+
+        try:
+            spawn_system_task(system_task, name=self.fn, context=self.context)
+        except BaseException as exc:  # the run is shutting down
+            self.reply.put(outcome.Error(_finished_during(exc)))
+
+
+def _finished_during(exc: BaseException) -> RunFinishedError:
+    error = RunFinishedError("the run finished before the call from the thread completed")
+    error.__cause__ = exc
+    return error
+
+
+class _Call:
+    """One ``to_thread.run_sync`` call: the state its worker and its task share."""
+
+    __slots__ = (
+        "abandon_on_cancel",
+        "abandoned",
+        "mail",
+        "raise_cancel",
+        "task",
+        "token",
+        "waiting",
+    )
+
+    def __init__(self, task: Task, token: RunToken, abandon_on_cancel: bool) -> None:
+        self.task = task
+        self.token = token
+        self.abandon_on_cancel = abandon_on_cancel
+        self.abandoned = False
+        self.waiting = False
+        # Set by the abort function (in the run's thread), read by the worker.
+        self.raise_cancel: RaiseCancelT | None = None
+        self.mail: deque[outcome.Outcome[Any] | _Request] = deque()
+
+    def post(self, message: outcome.Outcome[Any] | _Request) -> None:
+        """Called in the run's thread."""
+        if self.abandoned:
+            if isinstance(message, _Request):
+                message.run_in_system_task()
+            return  # the outcome of an abandoned call is dropped
+        self.mail.append(message)
+        if self.waiting:
+            self.waiting = False
+            reschedule(self.task)
+
+    def abort(self, raise_cancel: RaiseCancelT) -> Abort:
+        self.raise_cancel = raise_cancel
+        if self.abandon_on_cancel:
+            self.abandoned = True
+            self.waiting = False
+            return Abort.SUCCEEDED
+        return Abort.FAILED  # the call still ends when the thread does
+
+
+class _WorkerState(threading.local):
+    call: _Call | None = None
+
+
+_worker_state = _WorkerState()
+
+
+def _check_sync_fn(sync_fn: object) -> None:
+    if not callable(sync_fn):
+        raise TypeError(f"to_thread.run_sync() expected a callable, got {sync_fn!r}")
+    if inspect.iscoroutinefunction(sync_fn) or inspect.isasyncgenfunction(sync_fn):
+        raise TypeError(
+            f"to_thread.run_sync() runs sync functions, and {sync_fn!r} is an async one"
+        )
+
+
+async def to_thread_run_sync(
+    sync_fn: Callable[..., T],
+    *args: Any,
+    thread_name: str | None = None,
+    abandon_on_cancel: bool = False,
+    limiter: CapacityLimiter | None = None,
+) -> T:
+    """Run ``sync_fn(*args)`` in a worker thread and return its result (or raise its
+    exception), without blocking the run. A checkpoint.
+
+    The call holds a token of ``limiter`` (default: ``current_default_thread_limiter()``)
+    until the thread finishes. The thread sees a copy of the caller's contextvars, and
+    may call back into the run with ``from_thread``.
+
+    Cancellation: by default the call waits for the thread to finish (Python cannot
+    interrupt a thread) and returns its outcome; the thread may poll
+    ``from_thread.check_cancelled()``. With ``abandon_on_cancel=True`` the call raises
+    ``Cancelled`` at once and the thread is left to finish on its own; its result or
+    exception is then discarded without a word.
+    """
+    _check_sync_fn(sync_fn)
+    abandon = bool(abandon_on_cancel)
+    if limiter is None:
+        limiter = current_default_thread_limiter()
+    await checkpoint_if_cancelled()
+    task = current_task()
+    token = current_token()
+    call = _Call(task, token, abandon)
+    # The call, not the task, borrows the token: it is given back when the thread
+    # finishes, which for an abandoned call is after the task has moved on.
+    await limiter.acquire_on_behalf_of(call)
+    tracker = _current_tracker()
+    tracker.count += 1
+    context = contextvars.copy_context()
+
+    def finished_in_run(result: outcome.Outcome[T]) -> None:
+        limiter.release_on_behalf_of(call)
+        tracker.finished()
+        call.post(result)
+
+    def work() -> T:
+        _worker_state.call = call
+        try:
+            return context.run(sync_fn, *args)
+        finally:
+            _worker_state.call = None
+
+    def deliver(result: outcome.Outcome[T]) -> None:
+        try:
+            token.run_sync_soon(finished_in_run, result)
+        except RunFinishedError:
+            pass  # the run ended (the call must have been abandoned): nobody to tell
+
+    if thread_name is None:
+        thread_name = f"nursery.to_thread.run_sync({getattr(sync_fn, '__qualname__', sync_fn)})"
+    try:
+        start_thread_soon(work, deliver, name=thread_name)
+    except BaseException:
+        limiter.release_on_behalf_of(call)
+        tracker.finished()
+        raise
+
+    while True:
+        if not call.mail:
+            call.waiting = True
+            await wait_task_rescheduled(call.abort)
+        message = call.mail.popleft()
+        if isinstance(message, _Request):
+            await message.run_in_task()
+        else:
+            return message.unwrap()  # type: ignore[no-any-return]
+
+
+# -- from_thread -------------------------------------------------------------------------
+
+
+def _check_not_in_run(what: str) -> None:
+    if in_run():
+        raise RuntimeError(
+            f"{what}() is for other threads; in the run's own thread, call or await "
+            "the function directly"
+        )
+
+
+def _send(
+    fn: Callable[..., Any], args: tuple[Any, ...], token: RunToken | None, is_async: bool
+) -> Any:
+    what = "from_thread.run" if is_async else "from_thread.run_sync"
+    _check_not_in_run(what)
+    request = _Request(fn, args, is_async, contextvars.copy_context())
+    call = _worker_state.call
+    if token is None:
+        if call is None:
+            raise RuntimeError(
+                f"{what}() needs token= (a RunToken from lowlevel.current_token()) when "
+                "called from a thread that to_thread.run_sync did not start"
+            )
+        token = call.token
+        # Into the calling task's mailbox: it carries the request out itself.
+        token.run_sync_soon(call.post, request)
+    else:
+        if not isinstance(token, RunToken):
+            raise TypeError(f"token= must be a RunToken, got {token!r}")
+        token.run_sync_soon(request.run_in_system_task)
+    return request.reply.get()
+
+
+def from_thread_run(
+    afn: Callable[..., Awaitable[T]], *args: Any, token: RunToken | None = None
+) -> T:
+    """From a thread other than the run's, run ``afn(*args)`` in the run and return its
+    result (or raise its exception), blocking this thread until it is done.
+
+    In a worker of ``to_thread.run_sync`` it runs in the calling task: under its cancel
+    scopes, with the worker's contextvars. From any other thread, pass ``token=`` (the
+    run's ``RunToken``): it then runs in a system task. ``RunFinishedError`` if the run
+    has finished; ``RuntimeError`` in the run's own thread.
+    """
+    return _send(afn, args, token, True)  # type: ignore[no-any-return]
+
+
+def from_thread_run_sync(fn: Callable[..., T], *args: Any, token: RunToken | None = None) -> T:
+    """Like ``from_thread.run``, for a sync function: ``fn(*args)`` is called in the
+    run's thread and its result returned (or its exception raised) here."""
+    return _send(fn, args, token, False)  # type: ignore[no-any-return]
+
+
+def from_thread_check_cancelled() -> None:
+    """In a worker of ``to_thread.run_sync``: raise ``Cancelled`` if the calling task has
+    been cancelled (or the call abandoned), so that long-running work can stop early.
+    A cheap check that does not enter the run. ``RuntimeError`` in other threads."""
+    call = _worker_state.call
+    if call is None:
+        _check_not_in_run("from_thread.check_cancelled")
+        raise RuntimeError(
+            "from_thread.check_cancelled() works only in threads started by to_thread.run_sync"
+        )
+    raise_cancel = call.raise_cancel
+    if raise_cancel is not None:
+        raise_cancel()
