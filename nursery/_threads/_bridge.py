@@ -369,7 +369,7 @@ def _send(
         token.run_sync_soon(call.post, request)
     else:
         if not isinstance(token, RunToken):
-            raise TypeError(f"token= must be a RunToken, got {token!r}")
+            raise RuntimeError(f"token= must be a RunToken, got {token!r}")
         token.run_sync_soon(request.run_in_system_task)
     return request.reply.get()
 
