@@ -186,6 +186,15 @@ WORKLOADS: tuple[Workload, ...] = (
         time_targets={"trio": 0.25},
     ),
     Workload(
+        name="to-thread",
+        module="to_thread",
+        summary="`to_thread.run_sync(noop)` round trips, one at a time (asyncio: `to_thread`)",
+        metrics=(US_PER_OP,),
+        full_size=5_000,
+        quick_size=1_000,
+        smoke_size=20,
+    ),
+    Workload(
         name="memory-10k",
         module="memory",
         summary="bytes per sleeping task, 10,000 tasks asleep",

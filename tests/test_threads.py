@@ -533,6 +533,14 @@ async def test_from_a_foreign_thread_without_a_token() -> None:
             thread.result[0].unwrap()  # type: ignore[attr-defined]
 
 
+async def test_from_thread_refuses_a_token_that_is_not_a_run_token() -> None:
+    thread = run_in_foreign_thread(lambda: from_thread.run_sync(int, token="nope"))  # type: ignore[arg-type]
+    await wait_for(thread.done)  # type: ignore[attr-defined]
+    thread.join()
+    with pytest.raises(RuntimeError, match="RunToken"):
+        thread.result[0].unwrap()  # type: ignore[attr-defined]
+
+
 async def test_from_thread_refuses_the_runs_own_thread() -> None:
     token = current_token()
     with pytest.raises(RuntimeError, match="own thread"):

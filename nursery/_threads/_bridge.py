@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import outcome
 
-from .._core._exceptions import Cancelled, RunFinishedError
+from .._core._exceptions import Cancelled, RunFinishedError, WouldBlock
 from .._sync import CapacityLimiter
 from ..lowlevel import (
     Abort,
@@ -296,8 +296,13 @@ async def to_thread_run_sync(
     token = current_token()
     call = _Call(task, token, abandon)
     # The call, not the task, borrows the token: it is given back when the thread
-    # finishes, which for an abandoned call is after the task has moved on.
-    await limiter.acquire_on_behalf_of(call)
+    # finishes, which for an abandoned call is after the task has moved on. With a
+    # token free there is no need to yield here: the wait for the thread below is the
+    # schedule point (and checkpoint_if_cancelled above was the cancel point).
+    try:
+        limiter.acquire_on_behalf_of_nowait(call)
+    except WouldBlock:
+        await limiter.acquire_on_behalf_of(call)
     tracker = _current_tracker()
     tracker.count += 1
     context = contextvars.copy_context()
