@@ -506,18 +506,22 @@ async def test_from_a_foreign_thread_with_a_token() -> None:
     token = current_token()
     var.set("run")
 
-    async def afn() -> tuple[str, bool]:
+    async def afn() -> tuple[str, bool, bool]:
         await nursery.sleep(0)
-        return var.get(), nursery.lowlevel.in_run()
+        # In a system task, but (as in Trio) not protected from KeyboardInterrupt.
+        return var.get(), nursery.lowlevel.in_run(), nursery.lowlevel.currently_ki_protected()
 
-    def work() -> tuple[tuple[str, bool], int]:
+    def work() -> tuple[tuple[str, bool, bool], bool]:
         var.set("foreign")
-        return from_thread.run(afn, token=token), from_thread.run_sync(lambda: 7, token=token)
+        return (
+            from_thread.run(afn, token=token),
+            from_thread.run_sync(nursery.lowlevel.currently_ki_protected, token=token),
+        )
 
     thread = run_in_foreign_thread(work)
     await wait_for(thread.done)  # type: ignore[attr-defined]
     thread.join()
-    assert thread.result[0].unwrap() == (("foreign", True), 7)  # type: ignore[attr-defined]
+    assert thread.result[0].unwrap() == (("foreign", True, False), False)  # type: ignore[attr-defined]
 
 
 async def test_from_a_foreign_thread_without_a_token() -> None:

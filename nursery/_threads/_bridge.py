@@ -34,6 +34,7 @@ from ..lowlevel import (
     checkpoint_if_cancelled,
     current_task,
     current_token,
+    disable_ki_protection,
     in_run,
     reschedule,
     spawn_system_task,
@@ -142,6 +143,9 @@ class _Request:
         self.context = context
         self.reply = _Reply()
 
+    # The user's function runs without KeyboardInterrupt protection, even in a system
+    # task (which is protected) or in a run_sync_soon callback.
+    @disable_ki_protection
     def _call_sync(self) -> Any:
         result = self.fn(*self.args)
         if inspect.iscoroutine(result):
@@ -152,6 +156,7 @@ class _Request:
             )
         return result
 
+    @disable_ki_protection
     async def _call_async(self) -> Any:
         coro = self.fn(*self.args)
         if not inspect.iscoroutine(coro):
