@@ -73,7 +73,7 @@ async def test_thread_name() -> None:
 
     assert await to_thread.run_sync(name, thread_name="my worker") == "my worker"
     default = await to_thread.run_sync(name)
-    assert "name" in default and default.startswith("nursery.to_thread.run_sync")
+    assert default == f"name from {current_task().name}"
 
 
 async def test_workers_are_reused() -> None:

@@ -331,7 +331,8 @@ async def to_thread_run_sync(
             pass  # the run ended (the call must have been abandoned): nobody to tell
 
     if thread_name is None:
-        thread_name = f"nursery.to_thread.run_sync({getattr(sync_fn, '__qualname__', sync_fn)})"
+        # As in Trio: the function's name and the calling task's.
+        thread_name = f"{getattr(sync_fn, '__name__', None)} from {task.name}"
     try:
         start_thread_soon(work, deliver, name=thread_name)
     except BaseException:
