@@ -57,34 +57,39 @@ class _Worker:
         assert job is not None
         self._job = None
         fn, deliver, name = job
+        del job
         thread = self._thread
         idle_name = thread.name
         if name is not None:
             thread.name = name
         try:
             result = outcome.capture(fn)
-            # Drop our references before delivering, so that whatever deliver() wakes
-            # does not find the job's objects still alive in this frame.
-            del fn
-            try:
-                deliver(result)
-            except BaseException as exc:
-                # One write, so that the report is not interleaved with other output.
-                report = "".join(traceback.format_exception(exc))
-                sys.stderr.write(
-                    f"Exception in the deliver callback of start_thread_soon "
-                    f"({thread.name}):\n{report}"
-                )
         finally:
             thread.name = idle_name
+        # Drop the function before delivering, so that whatever deliver() wakes does
+        # not find the job's objects still alive in this frame.
+        del fn
+        # Available again before delivering, so that a job that deliver() leads to
+        # (the run's next to_thread call, say) can come to this thread instead of
+        # starting a new one.
+        cache = self._cache
+        with cache.lock:
+            cache.idle[self] = None
+        try:
+            deliver(result)
+        except BaseException as exc:
+            # One write, so that the report is not interleaved with other output.
+            report = "".join(traceback.format_exception(exc))
+            sys.stderr.write(
+                f"Exception in the deliver callback of start_thread_soon ({name or idle_name}):\n"
+                f"{report}"
+            )
 
     def _main(self) -> None:
         cache = self._cache
         while True:
             if self._signal.acquire(timeout=IDLE_TIMEOUT):
                 self._run_job()
-                with cache.lock:
-                    cache.idle[self] = None
             else:
                 with cache.lock:
                     if self in cache.idle:
