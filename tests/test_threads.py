@@ -7,11 +7,12 @@ waits for them with wait_all_tasks_blocked or by running a waiter in another thr
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import outcome
@@ -100,6 +101,14 @@ async def test_rejects_async_functions_and_non_callables() -> None:
 
     with pytest.raises(TypeError, match="async"):
         await to_thread.run_sync(afn)  # type: ignore[unused-coroutine]
+
+    async def agen() -> AsyncIterator[None]:
+        yield
+
+    with pytest.raises(TypeError, match="async"):
+        await to_thread.run_sync(agen)
+    with pytest.raises(TypeError, match="async"):
+        await to_thread.run_sync(functools.partial(afn))  # type: ignore[unused-coroutine]
     with pytest.raises(TypeError, match="callable"):
         await to_thread.run_sync(42)  # type: ignore[arg-type]
     assert active_thread_count() == 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import threading
+import types
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -263,10 +264,18 @@ class _WorkerState(threading.local):
 _worker_state = _WorkerState()
 
 
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
 def _check_sync_fn(sync_fn: object) -> None:
-    if not callable(sync_fn):
+    if type(sync_fn) is types.FunctionType:
+        # The common case, checked without inspect's unwrapping.
+        is_async = bool(sync_fn.__code__.co_flags & _ASYNC_FLAGS)
+    elif not callable(sync_fn):
         raise TypeError(f"to_thread.run_sync() expected a callable, got {sync_fn!r}")
-    if inspect.iscoroutinefunction(sync_fn) or inspect.isasyncgenfunction(sync_fn):
+    else:
+        is_async = inspect.iscoroutinefunction(sync_fn) or inspect.isasyncgenfunction(sync_fn)
+    if is_async:
         raise TypeError(
             f"to_thread.run_sync() runs sync functions, and {sync_fn!r} is an async one"
         )
