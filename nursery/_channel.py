@@ -159,6 +159,14 @@ async def _raising_checkpoint() -> Task:
     return current_task()
 
 
+def _wake_own_waiters(waiters: OrderedDict[Task, Any], handle: object, message: str) -> None:
+    """Wake, with ``ClosedResourceError``, the tasks in ``waiters`` that are blocked on
+    ``handle`` (a closing handle takes its own sleepers with it; its clones' stay)."""
+    for task in [task for task in waiters if task.custom_sleep_data is handle]:
+        del waiters[task]
+        task._runner.reschedule_error(task, ClosedResourceError(message))
+
+
 def _check_buffer_size(max_buffer_size: object) -> int | float:
     if isinstance(max_buffer_size, bool) or not (
         isinstance(max_buffer_size, int) or max_buffer_size == math.inf
@@ -300,13 +308,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
             return
         self._closed = True
         state = self._state
-        if state.send_waiters:
-            mine = [task for task in state.send_waiters if task.custom_sleep_data is self]
-            for task in mine:
-                del state.send_waiters[task]
-                task._runner.reschedule_error(
-                    task, ClosedResourceError("the send channel was closed during send()")
-                )
+        _wake_own_waiters(state.send_waiters, self, "the send channel was closed during send()")
         state.open_send -= 1
         if not state.open_send:
             # Every send handle is closed, and each took its own sleepers with it.
@@ -451,13 +453,9 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
             return
         self._closed = True
         state = self._state
-        if state.receive_waiters:
-            mine = [task for task in state.receive_waiters if task.custom_sleep_data is self]
-            for task in mine:
-                del state.receive_waiters[task]
-                task._runner.reschedule_error(
-                    task, ClosedResourceError("the receive channel was closed during receive()")
-                )
+        _wake_own_waiters(
+            state.receive_waiters, self, "the receive channel was closed during receive()"
+        )
         state.open_receive -= 1
         if not state.open_receive:
             assert not state.receive_waiters
