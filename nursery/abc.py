@@ -1,4 +1,5 @@
-"""Abstract base classes: what a clock and an instrument must provide."""
+"""Abstract base classes: clocks, instruments, resources, channels, byte streams,
+and listeners."""
 
 from abc import ABC as _ABC
 from abc import abstractmethod as _abstractmethod
@@ -102,3 +103,104 @@ class Channel(SendChannel[_T], ReceiveChannel[_T]):
     """Both ends in one object: a two-way channel of Python objects."""
 
     __slots__ = ()
+
+
+# -- byte streams and listeners -----------------------------------------------------------
+# The stream interfaces are about bytes: a channel carries objects, a stream carries an
+# ordered sequence of bytes whose chunking means nothing.
+
+_ResourceType = _TypeVar("_ResourceType", bound=AsyncResource, covariant=True)
+
+
+class SendStream(AsyncResource):
+    """The sending half of a byte stream."""
+
+    __slots__ = ()
+
+    @_abstractmethod
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Send all of ``data``, returning once the transport has taken it.
+
+        This is flow control: the call blocks while the peer is not reading. If it is
+        cancelled, some unknown prefix of ``data`` may have been sent, and the stream
+        is then in an unknown state (usually: close it).
+
+        Raises ``BusyResourceError`` when another task is already inside ``send_all``
+        or ``wait_send_all_might_not_block`` on this stream, ``BrokenResourceError``
+        when the transport failed, and ``ClosedResourceError`` when this stream was
+        closed (before or during the call).
+        """
+
+    @_abstractmethod
+    async def wait_send_all_might_not_block(self) -> None:
+        """Wait until a ``send_all`` call would probably not block.
+
+        A hint for protocols that want to build the next message at the last moment;
+        it may return early. Raises as ``send_all`` does.
+        """
+
+
+class ReceiveStream(AsyncResource):
+    """The receiving half of a byte stream.
+
+    ``async for chunk in stream:`` receives chunks until the end of the stream.
+    """
+
+    __slots__ = ()
+
+    @_abstractmethod
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        """Wait for some data and return it: at least one byte and at most
+        ``max_bytes`` (a positive int; ``None`` lets the stream choose).
+
+        Returns an empty bytes object at the end of the stream, and again on every
+        later call. Raises ``BusyResourceError`` when another task is already
+        receiving on this stream, ``BrokenResourceError`` when the transport failed,
+        and ``ClosedResourceError`` when this stream was closed.
+        """
+
+    def __aiter__(self) -> _Self:
+        return self
+
+    async def __anext__(self) -> bytes | bytearray:
+        data = await self.receive_some()
+        if not data:
+            raise StopAsyncIteration
+        return data
+
+
+class Stream(SendStream, ReceiveStream):
+    """A two-way byte stream."""
+
+    __slots__ = ()
+
+
+class HalfCloseableStream(Stream):
+    """A two-way byte stream whose sending half can be closed on its own."""
+
+    __slots__ = ()
+
+    @_abstractmethod
+    async def send_eof(self) -> None:
+        """Tell the peer that nothing more will be sent, while still receiving.
+
+        Afterwards ``send_all`` raises ``ClosedResourceError``; calling ``send_eof``
+        again does nothing. Raises ``BusyResourceError`` when a ``send_all`` is in
+        progress.
+        """
+
+
+class Listener(AsyncResource, _Generic[_ResourceType]):
+    """Something that accepts incoming connections, each as a resource (usually a
+    ``Stream``)."""
+
+    __slots__ = ()
+
+    @_abstractmethod
+    async def accept(self) -> _ResourceType:
+        """Wait for the next incoming connection and return it.
+
+        Raises ``BusyResourceError`` when another task is already accepting,
+        ``ClosedResourceError`` when the listener was closed, and ``OSError`` for
+        errors the operating system reports (a server usually logs those and goes on).
+        """
