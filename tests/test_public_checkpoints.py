@@ -172,7 +172,12 @@ def _is_async(obj: object) -> bool:
         return True
     code = getattr(obj, "__code__", None)
     # Generator-based coroutines (types.coroutine): the kernel's traps.
-    return code is not None and bool(code.co_flags & inspect.CO_ITERABLE_COROUTINE)
+    if code is not None and bool(code.co_flags & inspect.CO_ITERABLE_COROUTINE):
+        return True
+    # Plain functions that return an awaitable, to be awaited at once: the checkpoint
+    # traps, which hand out a shared awaitable instead of building a coroutine.
+    returns = str(getattr(obj, "__annotations__", {}).get("return", ""))
+    return callable(obj) and returns.startswith("Awaitable")
 
 
 def public_async_functions() -> Iterator[str]:

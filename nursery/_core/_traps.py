@@ -57,27 +57,40 @@ CHECKPOINT: Final = CheckpointMessage()
 SHIELDED_CHECKPOINT: Final = ShieldedCheckpointMessage()
 
 
-@types.coroutine
-def _checkpoint() -> Generator[CheckpointMessage, None, None]:
-    yield CHECKPOINT
+# The two checkpoint traps are singletons whose ``await`` yields their message once,
+# through the iterator of a one-item tuple: no generator (object, frame, resumption) is
+# built per checkpoint, and each ``await`` gets an iterator of its own. The loop resumes
+# a task after a checkpoint by sending None, which ends the iteration.
 
 
-# Typed as returning an Awaitable: a generator-based coroutine is awaitable but not a
-# ``Coroutine`` in the typing sense.
-checkpoint: Callable[[], Awaitable[None]] = _checkpoint
-checkpoint.__doc__ = """A checkpoint: a schedule point and a cancel point.
-
-Lets other tasks run, and raises ``Cancelled`` if this task is inside a cancelled scope.
-"""
+@final
+class _CheckpointTrap:
+    __slots__ = ()
+    __await__ = (CHECKPOINT,).__iter__
 
 
-@types.coroutine
-def _cancel_shielded_checkpoint() -> Generator[ShieldedCheckpointMessage, None, None]:
-    yield SHIELDED_CHECKPOINT
+@final
+class _ShieldedCheckpointTrap:
+    __slots__ = ()
+    __await__ = (SHIELDED_CHECKPOINT,).__iter__
 
 
-cancel_shielded_checkpoint: Callable[[], Awaitable[None]] = _cancel_shielded_checkpoint
-cancel_shielded_checkpoint.__doc__ = """A schedule point that is not a cancel point."""
+CHECKPOINT_TRAP: Final[Awaitable[None]] = _CheckpointTrap()  # type: ignore[assignment]
+SHIELDED_CHECKPOINT_TRAP: Final[Awaitable[None]] = _ShieldedCheckpointTrap()  # type: ignore[assignment]
+
+
+def checkpoint() -> Awaitable[None]:
+    """A checkpoint: a schedule point and a cancel point.
+
+    Lets other tasks run, and raises ``Cancelled`` if this task is inside a cancelled
+    scope.
+    """
+    return CHECKPOINT_TRAP
+
+
+def cancel_shielded_checkpoint() -> Awaitable[None]:
+    """A schedule point that is not a cancel point."""
+    return SHIELDED_CHECKPOINT_TRAP
 
 
 @types.coroutine
@@ -110,5 +123,5 @@ async def checkpoint_if_cancelled() -> None:
     if task._cancel_status.effectively_cancelled or (
         task is task._runner.main_task and task._runner.ki_pending
     ):
-        await _checkpoint()
+        await CHECKPOINT_TRAP
     task._cancel_points += 1
