@@ -53,7 +53,7 @@ from ._core._traps import (
     Abort,
     RaiseCancelT,
     checkpoint,
-    wait_task_rescheduled,
+    suspend_task,
 )
 from ._core._util import NoPublicConstructor
 from ._groups import raise_single_error
@@ -230,7 +230,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
             raise ClosedResourceError("this send channel was closed")
         state = self._state
         if state.receive_waiters:
-            receiver, _ = state.receive_waiters.popitem(last=False)
+            receiver, _ = state.receive_waiters.popitem(False)
             # The kernel's reschedule without the argument checks of the public
             # reschedule(): this is the hot path, and the task is known to be asleep.
             receiver._runner.reschedule_value(receiver, value)
@@ -274,6 +274,11 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
         if self._put(value):
             await SHIELDED_CHECKPOINT_TRAP
             return
+        await suspend_task(task, self._queue(task, value))
+
+    def _queue(self, task: Task, value: T) -> Callable[[RaiseCancelT], Abort]:
+        """Queue ``task`` as a sender waiting with ``value``; return the abort function of
+        its wait. (Apart from send(), so that send() itself holds no closure cells.)"""
         waiters = self._state.send_waiters
         waiters[task] = value
         task.custom_sleep_data = self
@@ -282,7 +287,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
             del waiters[task]
             return Abort.SUCCEEDED
 
-        await wait_task_rescheduled(abort)
+        return abort
 
     @enable_ki_protection
     def clone(self) -> MemorySendChannel[T]:
@@ -363,7 +368,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         if state.send_waiters:
             # The buffer is full (or unbuffered): take its head, and let the oldest
             # waiting sender's value take the free place at its tail.
-            sender, value = state.send_waiters.popitem(last=False)
+            sender, value = state.send_waiters.popitem(False)
             sender._runner.reschedule_value(sender, None)
             if buffer:
                 buffer.append(value)
@@ -413,7 +418,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
             task._cancel_points += 1
         value = self._take()
         if value is _WAIT:
-            received: T = await wait_task_rescheduled(self._queue(task))
+            received: T = await suspend_task(task, self._queue(task))
             return received
         await SHIELDED_CHECKPOINT_TRAP
         return value
@@ -433,7 +438,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         try:
             value = self._take()
             if value is _WAIT:
-                received: T = await wait_task_rescheduled(self._queue(task))
+                received: T = await suspend_task(task, self._queue(task))
                 return received
         except EndOfChannel:
             raise StopAsyncIteration from None

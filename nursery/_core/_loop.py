@@ -30,7 +30,7 @@ from ._instruments import Instruments
 from ._ki import enable_ki_protection, ki_protected_at, mark_task_boundary
 from ._runner import Runner
 from ._task import Task
-from ._traps import CHECKPOINT, SHIELDED_CHECKPOINT, WaitMessage
+from ._traps import CHECKPOINT, SHIELDED_CHECKPOINT, WAIT
 
 T = TypeVar("T")
 
@@ -190,9 +190,9 @@ def _main_loop(runner: Runner) -> None:
                     runq_append(task)
                 elif msg is SHIELDED_CHECKPOINT:
                     runq_append(task)
-                elif type(msg) is WaitMessage:
+                elif msg is WAIT:
+                    # The trap put the wait's abort function in the task already.
                     task._cancel_points += 1
-                    task._abort_func = msg.abort_func
                     if task._ki_pending or task._cancel_status.effectively_cancelled:
                         # The abort function runs on the kernel's behalf, outside the
                         # task (which has suspended): it may reschedule the task itself.

@@ -11,9 +11,12 @@ from __future__ import annotations
 import enum
 import types
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Final, NoReturn, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
 from ._context import current_task
+
+if TYPE_CHECKING:
+    from ._task import Task
 from ._ki import enable_ki_protection
 
 
@@ -45,16 +48,16 @@ class ShieldedCheckpointMessage:
 
 @final
 class WaitMessage:
-    """Park me until someone calls ``reschedule``; ``abort_func`` undoes the wait."""
+    """Park me until someone calls ``reschedule``. The abort function that undoes the
+    wait is already in the task's ``_abort_func``: the trap sets it just before it
+    yields, so that no message object is built per wait."""
 
-    __slots__ = ("abort_func",)
-
-    def __init__(self, abort_func: Callable[[RaiseCancelT], Abort]) -> None:
-        self.abort_func = abort_func
+    __slots__ = ()
 
 
 CHECKPOINT: Final = CheckpointMessage()
 SHIELDED_CHECKPOINT: Final = ShieldedCheckpointMessage()
+WAIT: Final = WaitMessage()
 
 
 # The two checkpoint traps are singletons whose ``await`` yields their message once,
@@ -94,13 +97,23 @@ def cancel_shielded_checkpoint() -> Awaitable[None]:
 
 
 @types.coroutine
-def _wait_task_rescheduled(
+def suspend_task(
+    task: Task, abort_func: Callable[[RaiseCancelT], Abort]
+) -> Generator[WaitMessage, Any, Any]:
+    """``wait_task_rescheduled`` for kernel code that knows the current task already.
+
+    The abort function goes into the task only here, when the wait is awaited and the
+    task is about to yield: a running task must never carry one, since an abort
+    function is the kernel's sign that a task is asleep.
+    """
+    task._abort_func = abort_func
+    return (yield WAIT)
+
+
+@types.coroutine
+def wait_task_rescheduled(
     abort_func: Callable[[RaiseCancelT], Abort],
 ) -> Generator[WaitMessage, Any, Any]:
-    return (yield WaitMessage(abort_func))
-
-
-def wait_task_rescheduled(abort_func: Callable[[RaiseCancelT], Abort]) -> Awaitable[Any]:
     """Put this task to sleep until ``reschedule(task, outcome)`` wakes it.
 
     The outcome's value is returned (or its error raised). If the task is cancelled while
@@ -110,7 +123,8 @@ def wait_task_rescheduled(abort_func: Callable[[RaiseCancelT], Abort]) -> Awaita
     undone, and then something must still call ``reschedule``. Calling ``raise_cancel``
     inside ``abort_func`` lets the function capture the exception instead.
     """
-    return _wait_task_rescheduled(abort_func)
+    current_task()._abort_func = abort_func
+    return (yield WAIT)
 
 
 @enable_ki_protection
