@@ -179,7 +179,9 @@ class Path(pathlib.PurePath):
 
     async def samefile(self, other_path: StrPath) -> bool:
         """Whether this path and ``other_path`` are the same file."""
-        return await _in_thread(self._sync().samefile, other_path)
+        # As a plain string: pathlib would call other_path.stat(), which on a
+        # nursery.Path is a coroutine function.
+        return await _in_thread(self._sync().samefile, os.fspath(other_path))
 
     # -- reading and writing -------------------------------------------------------------
 
@@ -295,7 +297,8 @@ class Path(pathlib.PurePath):
         await _in_thread(self._sync().chmod, mode, follow_symlinks=follow_symlinks)
 
     async def lchmod(self, mode: int) -> None:
-        """Like ``chmod``, of a symbolic link itself (not supported by Linux)."""
+        """Like ``chmod``, but of a symbolic link itself; Linux cannot change a link's
+        mode (``NotImplementedError``), so on Linux this works only on other files."""
         await _in_thread(self._sync().lchmod, mode)
 
     async def unlink(self, missing_ok: bool = False) -> None:
