@@ -110,6 +110,8 @@ class AsyncIOWrapper(AsyncResource, Generic[FileT_co]):
     if not TYPE_CHECKING:
         # Hidden from type checkers, which see the precise declarations further down.
         def __getattr__(self, name: str) -> Any:
+            if name == "_wrapped":  # not set yet (copy, unpickling): no recursion
+                raise AttributeError(name)
             if name in _FILE_SYNC_ATTRS:
                 return getattr(self._wrapped, name)
             if name in _FILE_ASYNC_METHODS:

@@ -13,6 +13,7 @@ between items, from the run's thread.
 
 from __future__ import annotations
 
+import inspect
 import os
 import pathlib
 from collections.abc import Callable, Iterable, Iterator
@@ -324,6 +325,20 @@ class Path(pathlib.PurePath):
     async def hardlink_to(self, target: StrPath) -> None:
         """Make this path a hard link to the same file as ``target``."""
         await _in_thread(self._sync().hardlink_to, target)
+
+
+def _point_to_pathlib(cls: type[Path]) -> None:
+    # help() and IDEs show where each async method comes from.
+    for name, member in vars(cls).items():
+        function = getattr(member, "__func__", member)
+        if inspect.iscoroutinefunction(function):
+            function.__doc__ = (
+                f"{function.__doc__}\n\nThe async version of ``pathlib.Path.{name}``: it "
+                "runs in a worker thread."
+            )
+
+
+_point_to_pathlib(Path)
 
 
 @final

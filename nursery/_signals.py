@@ -108,6 +108,10 @@ class SignalReceiver:
         finally:
             self._raise_each(pending[1:])
 
+    def _pending_signal_count(self) -> int:
+        """How many distinct signals are waiting to be read (for tests)."""
+        return len(self._pending)
+
     def __aiter__(self) -> SignalReceiver:
         return self
 

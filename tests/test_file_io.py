@@ -122,6 +122,13 @@ def test_wrap_file_needs_a_file() -> None:
     wrap_file(mock.Mock(spec_set=["close", "read"]))
 
 
+def test_copying_a_wrapper() -> None:
+    import copy
+
+    async_file = wrap_file(io.StringIO("x"))
+    assert copy.copy(async_file).wrapped is async_file.wrapped
+
+
 def test_repr_names_the_file() -> None:
     assert "StringIO" in repr(wrap_file(io.StringIO()))
 

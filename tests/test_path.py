@@ -267,6 +267,14 @@ async def _ignoring(error: type[BaseException], awaitable: Awaitable[Any]) -> No
         pass
 
 
+def test_async_methods_say_what_they_wrap() -> None:
+    for name in PATH_CALLS:
+        method = getattr(Path, name)
+        assert method.__name__ == name
+        assert method.__qualname__ == f"Path.{name}"
+        assert f"pathlib.Path.{name}`" in method.__doc__
+
+
 def test_the_table_covers_every_async_method() -> None:
     import inspect
 

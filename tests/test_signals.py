@@ -76,7 +76,9 @@ async def test_repeats_are_coalesced_in_arrival_order(recorder: Recorder) -> Non
             os.kill(os.getpid(), signum)
         with nursery.fail_after(5):
             assert await receiver.__anext__() == USR2
+            assert receiver._pending_signal_count() == 1
             assert await receiver.__anext__() == USR1
+            assert receiver._pending_signal_count() == 0
             # Nothing else is pending: the next one read is the next one sent.
             os.kill(os.getpid(), HUP)
             assert await receiver.__anext__() == HUP
