@@ -128,7 +128,7 @@ class AsyncIOWrapper(AsyncResource, Generic[FileT_co]):
                 return await to_thread.run_sync(partial(method, *args, **kwargs))
             return await to_thread.run_sync(method, *args)
 
-        file_type = type(self._wrapped)
+        file_type = self._wrapped.__class__  # a mock's spec class, unlike type()
         async_method.__name__ = name
         async_method.__qualname__ = f"{type(self).__qualname__}.{name}"
         async_method.__doc__ = (

@@ -36,7 +36,9 @@ def _check_signals(signals: tuple[object, ...]) -> list[int]:
     """The distinct signal numbers asked for, in the order given; the errors name the
     argument and leave every handler as it was (nothing is installed yet)."""
     if not signals:
-        raise TypeError("open_signal_receiver() needs at least one signal to listen for")
+        raise TypeError(
+            "No signals were provided: open_signal_receiver() needs at least one to listen for"
+        )
     numbers: list[int] = []
     for position, signum in enumerate(signals):
         if isinstance(signum, bool) or not isinstance(signum, int):
@@ -46,8 +48,8 @@ def _check_signals(signals: tuple[object, ...]) -> list[int]:
             )
         if signum not in _VALID:
             raise ValueError(
-                f"open_signal_receiver() argument {position + 1}: {signum!r} is not a "
-                "valid signal number on this system"
+                f"open_signal_receiver() argument {position + 1} is {signum!r}, not a signal "
+                "of this system: signal number out of range"
             )
         if signum in (signal.SIGKILL, signal.SIGSTOP):
             raise ValueError(
@@ -134,6 +136,11 @@ class SignalReceiver:
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._pending)} pending"
         return f"<nursery signal receiver, {state}>"
+
+
+def get_pending_signal_count(receiver: SignalReceiver) -> int:
+    """How many distinct signals ``receiver`` holds unread (for tests)."""
+    return receiver._pending_signal_count()
 
 
 @contextmanager

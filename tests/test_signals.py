@@ -240,7 +240,7 @@ async def test_iterating_after_exit_is_an_error(recorder: Recorder) -> None:
 @pytest.mark.parametrize(
     ("args", "error", "match"),
     [
-        ((), TypeError, "at least one signal"),
+        ((), TypeError, "No signals were provided"),
         ((USR1, "SIGHUP"), TypeError, "argument 2"),
         ((USR1, 1.5), TypeError, "argument 2"),
         ((USR1, True), TypeError, "argument 2"),
