@@ -98,6 +98,7 @@ class SignalReceiver:
         self._closed = True
         pending = list(self._pending)
         self._pending.clear()
+        self._lot.unpark_all()  # a task still waiting (in another task's block) learns
         self._raise_each(pending)
 
     def _raise_each(self, pending: list[int]) -> None:
@@ -127,8 +128,12 @@ class SignalReceiver:
                 # Cancelled here, the task takes nothing from the pending set: no
                 # signal is lost.
                 await self._lot.park()
-            # A checkpoint can run other code, but only this task reads the set (the
-            # conflict detector) and the block cannot exit while we are in it.
+            if self._closed:
+                # The block was left (by another task) while this one waited; what
+                # was pending has gone to the previous handlers.
+                raise RuntimeError("the open_signal_receiver() block exited during the wait")
+            # Only this task takes from the set (the conflict detector), and it is
+            # woken only once the set has something.
             signum = next(iter(self._pending))
             del self._pending[signum]
             return signum

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import FrameType
 
 import pytest
 
 import nursery
+import nursery.lowlevel
 from nursery import open_signal_receiver, to_thread
 from nursery.testing import MockClock, assert_checkpoints, wait_all_tasks_blocked
 
@@ -307,3 +308,40 @@ async def test_redelivery_raises_every_signal_even_if_a_handler_fails() -> None:
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, handler)
+
+
+async def test_a_task_waiting_when_the_block_exits_is_told(recorder: Recorder) -> None:
+    errors: list[str] = []
+
+    async def wait_on(receiver: AsyncIterator[int]) -> None:
+        try:
+            await receiver.__anext__()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    async with nursery.open_nursery() as n:
+        with open_signal_receiver(USR1) as receiver:
+            n.start_soon(wait_on, receiver)
+            await wait_all_tasks_blocked()
+    assert errors and "exited" in errors[0]
+
+
+async def test_a_task_woken_just_before_the_block_exits_is_told(recorder: Recorder) -> None:
+    errors: list[str] = []
+
+    async def take(receiver: AsyncIterator[int]) -> None:
+        try:
+            await receiver.__anext__()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    async with nursery.open_nursery() as n:
+        with open_signal_receiver(USR1) as receiver:
+            n.start_soon(take, receiver)
+            await wait_all_tasks_blocked()
+            # What the run does when USR1 arrives: take() is woken, but has not run
+            # yet when the block exits (no await in between).
+            receiver._deliver(USR1)  # type: ignore[attr-defined]
+    # USR1 went back to the previous handler, and take() learnt the block was gone.
+    assert recorder.got == [USR1]
+    assert errors == ["the open_signal_receiver() block exited during the wait"]
