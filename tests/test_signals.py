@@ -341,7 +341,7 @@ async def test_a_task_woken_just_before_the_block_exits_is_told(recorder: Record
             await wait_all_tasks_blocked()
             # What the run does when USR1 arrives: take() is woken, but has not run
             # yet when the block exits (no await in between).
-            receiver._deliver(USR1)  # type: ignore[attr-defined]
+            receiver._deliver(USR1)
     # USR1 went back to the previous handler, and take() learnt the block was gone.
     assert recorder.got == [USR1]
     assert errors == ["the open_signal_receiver() block exited during the wait"]
