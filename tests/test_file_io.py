@@ -127,6 +127,11 @@ def test_copying_a_wrapper() -> None:
 
     async_file = wrap_file(io.StringIO("x"))
     assert copy.copy(async_file).wrapped is async_file.wrapped
+    # Before __init__ has run (as when unpickling), looking an attribute up fails
+    # plainly instead of recursing.
+    blank = AsyncIOWrapper.__new__(AsyncIOWrapper)
+    with pytest.raises(AttributeError):
+        blank.read  # noqa: B018
 
 
 def test_repr_names_the_file() -> None:
