@@ -8,7 +8,9 @@ gets a case below (or, with a reason, an entry in NOT_CANCEL_POINTS).
 from __future__ import annotations
 
 import inspect
+import pathlib
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
 
@@ -157,6 +159,55 @@ CASES: dict[str, Case] = {
     "nursery.to_thread.run_sync": lambda: nursery.to_thread.run_sync(int),
     "nursery.testing.wait_all_threads_completed": nursery.testing.wait_all_threads_completed,
 }
+
+
+# -- files: open_file and every async method of nursery.Path (and of PosixPath, which
+# inherits them), each run on a fresh little tree: a file, a symlink to it, an empty dir.
+_PATH_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {  # name: (path, arguments)
+    "glob": (".", ("*",)),
+    "rglob": (".", ("*",)),
+    "iterdir": (".", ()),
+    "readlink": ("link", ()),
+    "rmdir": ("empty", ()),
+    "mkdir": ("new", ()),
+    "touch": ("new", ()),
+    "write_bytes": ("new", (b"x",)),
+    "write_text": ("new", ("x",)),
+    "chmod": ("file", (0o644,)),
+    "lchmod": ("file", (0o644,)),
+    "samefile": ("file", ("{tmp}/link",)),
+    "rename": ("file", ("{tmp}/renamed",)),
+    "replace": ("file", ("{tmp}/renamed",)),
+    "symlink_to": ("symlink", ("file",)),
+    "hardlink_to": ("hardlink", ("{tmp}/file",)),
+}
+
+
+async def _path_method(name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        (pathlib.Path(tmp) / "file").write_text("x")
+        (pathlib.Path(tmp) / "link").symlink_to("file")
+        (pathlib.Path(tmp) / "empty").mkdir()
+        where, args = _PATH_CALLS.get(name, ("file", ()))
+        args = tuple(arg.format(tmp=tmp) if isinstance(arg, str) else arg for arg in args)
+        result = await getattr(nursery.Path(tmp, where), name)(*args)
+        if name == "open":
+            with nursery.CancelScope(shield=True):
+                await result.aclose()
+
+
+async def _open_file() -> None:
+    with tempfile.NamedTemporaryFile() as f:
+        opened = await nursery.open_file(f.name)
+        with nursery.CancelScope(shield=True):
+            await opened.aclose()
+
+
+CASES["nursery.open_file"] = _open_file
+for _name, _member in vars(nursery.Path).items():
+    if inspect.iscoroutinefunction(_member):
+        for _cls in ("Path", "PosixPath"):
+            CASES[f"nursery.{_cls}.{_name}"] = lambda name=_name: _path_method(name)
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
 NOT_CANCEL_POINTS = {
