@@ -12,6 +12,7 @@ import functools
 import glob
 import os
 import signal
+import subprocess
 import sys
 import threading
 import types
@@ -23,7 +24,7 @@ import pytest
 import nursery
 from nursery import CapacityLimiter, to_process
 from nursery._processes import _pool
-from nursery._processes._protocol import RemoteTraceback
+from nursery._processes._errors import RemoteTraceback
 from nursery.lowlevel import wait_readable
 from nursery.testing import MockClock, wait_all_tasks_blocked
 
@@ -392,3 +393,15 @@ def test_the_end_of_the_run_reaps_every_worker_and_closes_every_fd(tmp_path: Pat
         pass
     for cmdline in _live_children().values():
         assert "multiprocessing.resource_tracker" in cmdline
+
+
+def test_import_nursery_does_not_import_multiprocessing() -> None:
+    # The pool's machinery (pickle, socket, multiprocessing) loads on the first call.
+    code = (
+        "import sys, nursery; "
+        "assert nursery.to_process.run_sync; "
+        "loaded = {'multiprocessing', 'pickle', 'socket'} & set(sys.modules); "
+        "assert not loaded, loaded"
+    )
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)

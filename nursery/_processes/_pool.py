@@ -22,7 +22,7 @@ import inspect
 import os
 import types
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core._exceptions import WouldBlock
 from .._sync import CapacityLimiter
@@ -36,8 +36,12 @@ from ..lowlevel import (
     in_run,
     spawn_system_task,
 )
-from ._process import WorkerProcess
-from ._protocol import decode_reply, describe, encode_request
+
+if TYPE_CHECKING:
+    # Imported when the first call is made, not by `import nursery`: they bring in
+    # pickle, socket and multiprocessing, which a program that never starts a worker
+    # should not pay for.
+    from ._process import WorkerProcess
 
 T = TypeVar("T")
 
@@ -81,6 +85,8 @@ class WorkerPool:
             if worker.is_alive():
                 return worker
             worker.kill()  # it died while idle: reap it, and try the next one
+        from ._process import WorkerProcess
+
         worker = WorkerProcess.start()
         self.workers_started += 1
         return worker
@@ -197,6 +203,8 @@ async def to_process_run_sync(
             "belongs to a run"
         )
     _check_sync_fn(sync_fn)
+    from ._protocol import decode_reply, describe, encode_request
+
     if limiter is not None and not isinstance(limiter, CapacityLimiter):
         raise TypeError(
             f"to_process.run_sync(limiter=...) expected a CapacityLimiter, got {limiter!r}"

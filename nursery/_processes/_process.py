@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 
 from .._core._exceptions import BrokenResourceError
 from ..lowlevel import notify_closing, wait_readable, wait_writable
+from ._errors import BrokenWorkerError
 from ._protocol import HEADER, describe
 from ._worker import worker_main
 
@@ -37,12 +38,6 @@ _CONTEXT = multiprocessing.get_context("spawn")
 # How long a retired worker may take to exit after its socket is closed, before it is
 # killed. An idle worker only has to notice end of file and call os._exit.
 RETIRE_GRACE = 2.0
-
-
-class BrokenWorkerError(RuntimeError):
-    """The worker process running a ``to_process.run_sync`` call died before it
-    answered (``os._exit``, a crash, a signal). The message names the exit code or the
-    signal. The pool replaces the worker: later calls are not affected."""
 
 
 class WorkerProcess:

@@ -20,6 +20,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from ._errors import RemoteTraceback
+
 HEADER = struct.Struct("!Q")
 
 RESULT = "result"
@@ -27,14 +29,6 @@ ERROR = "error"
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 _REPR_LIMIT = 200
-
-
-class RemoteTraceback(Exception):
-    """The ``__cause__`` of an exception raised in a worker process: its message is the
-    traceback formatted in the worker, where the frames were."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 def describe(fn: object) -> str:
@@ -165,7 +159,7 @@ def encode_result(fn: object, value: object) -> bytes:
 
 
 def encode_error(error: BaseException, worker_pid: int) -> bytes:
-    text = "".join(traceback.format_exception(error))
+    text = "".join(traceback.format_exception(error)).rstrip("\n")
     header = f"traceback in worker process {worker_pid}:\n"
     try:
         exc_blob: bytes | None = pickle.dumps(error, _PROTOCOL)
