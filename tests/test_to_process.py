@@ -211,6 +211,24 @@ async def test_cancellation_kills_the_worker_and_a_new_one_replaces_it(tmp_path:
     assert replacement != victim
 
 
+async def test_cancelled_while_sending_a_large_request() -> None:
+    # Far more than the socket buffer, to a worker that is still starting: the call is
+    # most likely still sending when it is cancelled (and otherwise waits for the reply;
+    # either way the worker is killed).
+    big = bytes(20_000_000)
+    limiter = CapacityLimiter(1)
+    with nursery.CancelScope() as scope:
+        async with nursery.open_nursery() as n:
+            n.start_soon(functools.partial(to_process.run_sync, helpers.echo, big, limiter=limiter))
+            await wait_all_tasks_blocked()
+            scope.cancel()
+    assert scope.cancelled_caught
+    assert limiter.borrowed_tokens == 0
+    assert pool().idle_workers == []
+    assert pool().workers_started == 1
+    assert await to_process.run_sync(helpers.echo, b"next") == b"next"
+
+
 async def test_cancelled_before_the_call_touches_no_worker() -> None:
     with nursery.CancelScope() as scope:
         scope.cancel()
@@ -405,3 +423,19 @@ def test_import_nursery_does_not_import_multiprocessing() -> None:
     )
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True, timeout=60)
+
+
+def test_a_call_that_ends_after_the_pool_closed_retires_its_worker() -> None:
+    async def shielded_call(pids: list[int]) -> None:
+        with nursery.CancelScope(shield=True):
+            pids.append(await to_process.run_sync(helpers.pid))
+        assert pool().idle_workers == []
+
+    async def main() -> list[int]:
+        pool()  # the pool's keeper closes it as soon as this task returns
+        pids: list[int] = []
+        nursery.lowlevel.spawn_system_task(shielded_call, pids)
+        return pids
+
+    [worker_pid] = nursery.run(main)
+    assert is_reaped(worker_pid)
