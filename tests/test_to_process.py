@@ -311,15 +311,18 @@ async def test_default_limiter() -> None:
     assert to_process.current_default_process_limiter() is limiter
 
     borrowed: list[int] = []
+    borrowers: list[str] = []
 
     async def watch() -> None:
         await wait_all_tasks_blocked()
         borrowed.append(limiter.borrowed_tokens)
+        borrowers.extend(repr(b) for b in limiter.statistics().borrowers)
 
     async with nursery.open_nursery() as n:
         n.start_soon(watch)
         await to_process.run_sync(helpers.pid)
     assert borrowed == [1]
+    assert borrowers == ["<to_process.run_sync call of process_helpers.pid>"]
     assert limiter.borrowed_tokens == 0
 
 
@@ -439,3 +442,28 @@ def test_a_call_that_ends_after_the_pool_closed_retires_its_worker() -> None:
 
     [worker_pid] = nursery.run(main)
     assert is_reaped(worker_pid)
+
+
+@pytest.mark.skipif(
+    signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="SIGINT has a custom handler in this process",
+)
+def test_keyboard_interrupt_during_a_call_kills_the_worker(tmp_path: Path) -> None:
+    path, fifo_fd = open_fifo(tmp_path)
+    spinning: list[int] = []
+
+    async def interrupt_when_spinning() -> None:  # a system task: KI-protected
+        spinning.append(await wait_for_pid(fifo_fd))
+        signal.raise_signal(signal.SIGINT)
+
+    async def main() -> None:
+        nursery.lowlevel.spawn_system_task(interrupt_when_spinning)
+        await to_process.run_sync(helpers.announce_then_spin, path)
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            nursery.run(main)
+    finally:
+        os.close(fifo_fd)
+    [victim] = spinning
+    assert is_reaped(victim)
