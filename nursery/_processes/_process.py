@@ -66,6 +66,10 @@ class WorkerProcess:
                     target=worker_main,
                     args=(connection, os.getpid()),
                     name="nursery.to_process worker",
+                    # Daemonic: if the interpreter exits while a run still has
+                    # workers (a run in a daemon thread), multiprocessing terminates
+                    # them instead of waiting for them forever. The price: a worker
+                    # cannot start processes itself.
                     daemon=True,
                 )
                 process.start()
