@@ -87,7 +87,7 @@ class WorkerProcess:
     def is_alive(self) -> bool:
         return self._process.is_alive()
 
-    async def call(self, request: bytes, fn: object) -> bytes:
+    async def call(self, request: bytes, fn: object) -> bytearray:
         """Send a request and return the reply's payload. A checkpoint (the wait for the
         reply always yields). ``BrokenWorkerError`` if the worker dies first. Whoever
         catches any exception from here must ``kill()`` the worker: a half-sent request
@@ -106,7 +106,7 @@ class WorkerProcess:
                 (length,) = HEADER.unpack(header)
                 payload = await self._receive_exactly(length)
                 if payload is not None:
-                    return bytes(payload)
+                    return payload
         except (ConnectionError, BrokenResourceError) as exc:
             raise self._broken(fn) from exc
         raise self._broken(fn)

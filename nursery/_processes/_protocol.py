@@ -76,7 +76,8 @@ def encode_request(fn: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
             f"to_process.run_sync() cannot send {what} of {describe(fn)} to a worker "
             f"process: it cannot be pickled ({type(exc).__name__}: {exc})"
         ) from exc
-    return frame(fn_blob) + frame(args_blob)
+    # One copy of the (possibly large) pickles, not one per concatenation.
+    return b"".join((HEADER.pack(len(fn_blob)), fn_blob, HEADER.pack(len(args_blob)), args_blob))
 
 
 def _first_unpicklable(args: tuple[Any, ...]) -> str | None:
@@ -88,7 +89,7 @@ def _first_unpicklable(args: tuple[Any, ...]) -> str | None:
     return None
 
 
-def decode_reply(payload: bytes, fn: object) -> Any:
+def decode_reply(payload: bytes | bytearray, fn: object) -> Any:
     """Return the worker's result, or raise the worker's exception with its traceback
     text as ``__cause__``."""
     try:
