@@ -161,6 +161,16 @@ async def _memory_receive(method: str) -> None:
 STREAM_METHODS = ("send_all", "wait_send_all_might_not_block", "send_eof", "receive_some", "aclose")
 
 
+async def _memory_one_way() -> tuple[nursery.abc.SendStream, nursery.abc.ReceiveStream]:
+    return nursery.testing.memory_stream_one_way_pair()
+
+
+async def _memory_two_way() -> tuple[
+    nursery.abc.HalfCloseableStream, nursery.abc.HalfCloseableStream
+]:
+    return nursery.testing.memory_stream_pair()
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -203,6 +213,15 @@ CASES: dict[str, Case] = {
         f"nursery.testing.MemoryReceiveStream.{m}": functools.partial(_memory_receive, m)
         for m in ("receive_some", "aclose")
     },
+    "nursery.testing.check_one_way_stream": lambda: nursery.testing.check_one_way_stream(
+        _memory_one_way, None
+    ),
+    "nursery.testing.check_two_way_stream": lambda: nursery.testing.check_two_way_stream(
+        _memory_two_way, None
+    ),
+    "nursery.testing.check_half_closeable_stream": lambda: (
+        nursery.testing.check_half_closeable_stream(_memory_two_way, None)
+    ),
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
