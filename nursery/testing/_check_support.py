@@ -60,6 +60,21 @@ def expect_raises(expected: type[BaseException], action: str) -> Iterator[None]:
 
 
 @contextmanager
+def errors_are_failures(action: str) -> Iterator[None]:
+    """Any error from a correct stream used correctly is a broken promise: report it
+    as one (a failed check or a cancellation goes through unchanged)."""
+    try:
+        yield
+    except BaseException as exc:
+        leaves = list(_leaves(exc))
+        if any(
+            not isinstance(leaf, Exception) or isinstance(leaf, AssertionError) for leaf in leaves
+        ):
+            raise
+        fail(f"{action}: raised {leaves[0]!r}")
+
+
+@contextmanager
 def expect_checkpoint(action: str) -> Iterator[None]:
     """The block, when it finishes normally, must have passed a cancel point and a
     schedule point (every stream operation is a checkpoint)."""

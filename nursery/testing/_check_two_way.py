@@ -17,6 +17,7 @@ from ..abc import HalfCloseableStream, Stream
 from ._check_one_way import receive_checked, receive_exactly, run_one_way_checks
 from ._check_support import (
     Call,
+    errors_are_failures,
     expect_checkpoint,
     expect_raises,
     fail,
@@ -73,11 +74,12 @@ async def _both_directions_at_once(maker: TwoWayMaker[S]) -> None:
     data = random.Random(0).randbytes(DUPLEX_SIZE)
     backwards = data[::-1]
     async with _open(maker, Stream) as (s1, s2):
-        async with open_nursery() as nursery:
-            nursery.start_soon(_send_in_random_chunks, s1, data, 1)
-            nursery.start_soon(_send_in_random_chunks, s2, backwards, 2)
-            nursery.start_soon(_receive_in_random_chunks, s2, data, 3)
-            nursery.start_soon(_receive_in_random_chunks, s1, backwards, 4)
+        with errors_are_failures("sending and receiving in both directions at once"):
+            async with open_nursery() as nursery:
+                nursery.start_soon(_send_in_random_chunks, s1, data, 1)
+                nursery.start_soon(_send_in_random_chunks, s2, backwards, 2)
+                nursery.start_soon(_receive_in_random_chunks, s2, data, 3)
+                nursery.start_soon(_receive_in_random_chunks, s1, backwards, 4)
         # Closing one end is the end of the stream for the other.
         receiver: Call[bytes | bytearray] = Call("receive_some")
         async with open_nursery() as nursery:
