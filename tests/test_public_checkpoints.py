@@ -17,6 +17,7 @@ import pytest
 
 import nursery
 import nursery.lowlevel
+import nursery.socket
 import nursery.testing
 import nursery.to_thread
 from nursery.lowlevel import Abort, ParkingLot
@@ -171,6 +172,15 @@ async def _memory_two_way() -> tuple[
     return nursery.testing.memory_stream_pair()
 
 
+async def _open_stream_to_socket_listener() -> None:
+    sock = nursery.socket.socket()
+    await sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    async with nursery.SocketListener(sock) as listener:
+        client = await nursery.testing.open_stream_to_socket_listener(listener)
+        await nursery.aclose_forcefully(client)
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -219,6 +229,7 @@ CASES: dict[str, Case] = {
     "nursery.testing.check_two_way_stream": lambda: nursery.testing.check_two_way_stream(
         _memory_two_way, None
     ),
+    "nursery.testing.open_stream_to_socket_listener": _open_stream_to_socket_listener,
     "nursery.testing.check_half_closeable_stream": lambda: (
         nursery.testing.check_half_closeable_stream(_memory_two_way, None)
     ),
