@@ -38,6 +38,8 @@ from ._select import map_concurrently as map_concurrently
 from ._select import race as race
 from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
+from ._stapled_stream import StapledStream as StapledStream
+from ._stapled_stream import aclose_forcefully as aclose_forcefully
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition
