@@ -7,6 +7,7 @@ The public API mirrors Trio's names and semantics; see docs/porting.md.
 from . import abc as abc
 from . import from_thread as from_thread
 from . import lowlevel as lowlevel
+from . import socket as socket
 from . import to_process as to_process
 from . import to_thread as to_thread
 from ._channel import MemoryChannelStatistics as MemoryChannelStatistics
@@ -41,6 +42,10 @@ from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
 from ._signals import open_signal_receiver as open_signal_receiver
+from ._socket_stream import SocketListener as SocketListener
+from ._socket_stream import SocketStream as SocketStream
+from ._stapled_stream import StapledStream as StapledStream
+from ._stapled_stream import aclose_forcefully as aclose_forcefully
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition
