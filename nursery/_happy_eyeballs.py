@@ -129,15 +129,11 @@ def check_delay(happy_eyeballs_delay: object) -> float:
     an attempt before the previous one has failed)."""
     if happy_eyeballs_delay is None:
         return math.inf
-    if isinstance(happy_eyeballs_delay, bool) or not isinstance(
-        happy_eyeballs_delay, int | float
-    ):
+    if isinstance(happy_eyeballs_delay, bool) or not isinstance(happy_eyeballs_delay, int | float):
         raise TypeError(
             "happy_eyeballs_delay must be a number of seconds or None, "
             f"got {happy_eyeballs_delay!r}"
         )
     if math.isnan(happy_eyeballs_delay) or happy_eyeballs_delay < 0:
-        raise ValueError(
-            f"happy_eyeballs_delay must be >= 0 seconds, got {happy_eyeballs_delay!r}"
-        )
+        raise ValueError(f"happy_eyeballs_delay must be >= 0 seconds, got {happy_eyeballs_delay!r}")
     return float(happy_eyeballs_delay)
