@@ -7,6 +7,7 @@ The public API mirrors Trio's names and semantics; see docs/porting.md.
 from . import abc as abc
 from . import from_thread as from_thread
 from . import lowlevel as lowlevel
+from . import socket as socket
 from . import to_thread as to_thread
 from ._channel import MemoryChannelStatistics as MemoryChannelStatistics
 from ._channel import MemoryReceiveChannel as MemoryReceiveChannel
