@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import os
 import socket as _stdlib
-from collections.abc import Callable
 from typing import Any, Literal
 
 from .._core._traps import cancel_shielded_checkpoint, checkpoint_if_cancelled
 from .._threads._bridge import to_thread_run_sync
 from ._hooks import HOSTNAME_RESOLVER
-
-_idna_encode: Callable[..., bytes] | None
-try:
-    from idna import encode as _idna_encode
-except ImportError:  # pragma: no cover - idna is installed with nursery
-    _idna_encode = None
+from ._idna import encode_hostname
 
 _NUMERIC_ONLY = _stdlib.AI_NUMERICHOST | _stdlib.AI_NUMERICSERV
 
@@ -39,19 +33,6 @@ AddrInfo = (
         tuple[str, int, int, int] | tuple[int, bytes],
     ]
 )
-
-
-def encode_hostname(hostname: str) -> bytes:
-    """The bytes nursery resolves for ``hostname``: ASCII names unchanged, others
-    encoded with IDNA 2008 (UTS 46 mapping, so capitals are lowered), not the IDNA 2003
-    codec the standard library would use (which maps some names to another host)."""
-    try:
-        return hostname.encode("ascii")
-    except UnicodeEncodeError:
-        pass
-    if _idna_encode is None:  # pragma: no cover
-        return hostname.encode("idna")
-    return _idna_encode(hostname, uts46=True)
 
 
 async def getaddrinfo(
