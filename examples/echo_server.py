@@ -71,6 +71,7 @@ async def connection_refused() -> None:
         # Each address tried has its own error, attached as the cause.
         assert isinstance(exc.__cause__, ExceptionGroup)
         for error in exc.__cause__.exceptions:
+            print("   ", error)
             assert isinstance(error, ConnectionRefusedError)
     else:
         raise AssertionError("connected to a closed port")

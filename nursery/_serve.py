@@ -96,8 +96,8 @@ async def serve_listeners(
     Use it with ``nursery.start()``: ``task_status.started(listeners)`` is called once
     every accept loop is running. Never returns; cancel it to stop serving.
     """
-    if not callable(handler):
-        raise TypeError(f"handler must be an async function, not {handler!r}")
+    # The handler is not checked here: Trio's accept loop never calls it until a
+    # connection arrives, and code (Trio's own tests among it) relies on passing None.
     listener_list = list(listeners)
     if not listener_list:
         raise ValueError("serve_listeners() needs at least one listener")
@@ -131,8 +131,9 @@ async def serve_tcp(
         listeners = await n.start(nursery.serve_tcp, handler, 0)
         port = listeners[0].socket.getsockname()[1]
     """
-    if not callable(handler):
-        raise TypeError(f"handler must be an async function, not {handler!r}")
+    if handler_nursery is not None and not isinstance(handler_nursery, Nursery):
+        # Checked before any listener exists, so that nothing is left open.
+        raise TypeError(f"handler_nursery must be a Nursery or None, not {handler_nursery!r}")
     listeners = await open_tcp_listeners(port, host=host, backlog=backlog)
     await serve_listeners(
         handler, listeners, handler_nursery=handler_nursery, task_status=task_status

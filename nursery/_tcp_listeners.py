@@ -79,6 +79,7 @@ async def open_tcp_listeners(
             listener.socket.close()
         raise
     if unsupported and not listeners:
-        message = "this system supports none of the address families that the address resolves to"
+        where = "the wildcard address" if host is None else repr(host)
+        message = f"This system doesn't support any of the address families of {where}"
         raise OSError(errno.EAFNOSUPPORT, message) from ExceptionGroup(message, unsupported)
     return listeners

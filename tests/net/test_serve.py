@@ -169,14 +169,14 @@ async def test_bad_arguments() -> None:
     async def handler(stream: FakeStream) -> None:
         pass
 
-    with pytest.raises(TypeError, match="handler"):
-        await serve_listeners(None, [FakeListener()])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one listener"):
         await serve_listeners(handler, [])
     with pytest.raises(TypeError, match="handler_nursery"):
         await serve_listeners(handler, [FakeListener()], handler_nursery=object())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="port"):
         await serve_tcp(handler, "80")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="handler_nursery"):
+        await serve_tcp(handler, 0, handler_nursery=object())  # type: ignore[arg-type]
 
 
 async def test_a_generator_of_listeners() -> None:

@@ -250,7 +250,7 @@ async def test_no_supported_family_is_an_error() -> None:
         unsupported={stdlib_socket.AF_INET6, stdlib_socket.AF_INET},
     )
     factory.install()
-    with pytest.raises(OSError) as info:
+    with pytest.raises(OSError, match="This system doesn't support any of the") as info:
         await open_tcp_listeners(0, host=FAKE_HOST)
     assert info.value.errno == errno.EAFNOSUPPORT
     assert isinstance(info.value.__cause__, ExceptionGroup)
