@@ -41,6 +41,8 @@ from ._serve import serve_listeners as serve_listeners
 from ._serve import serve_tcp as serve_tcp
 from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
+from ._stapled_stream import StapledStream as StapledStream
+from ._stapled_stream import aclose_forcefully as aclose_forcefully
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition

@@ -7,6 +7,7 @@ gets a case below (or, with a reason, an entry in NOT_CANCEL_POINTS).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import socket
 import tempfile
@@ -127,6 +128,59 @@ async def _channel_aclose(end: int) -> None:
 
 async def _instant() -> int:
     return 1  # no checkpoint of its own: race() and gather() must provide one
+
+
+async def _stapled(method: str) -> None:
+    left, right = nursery.testing.memory_stream_pair()
+    await right.send_all(b"x")  # something to receive, so nothing blocks
+    if method == "receive_some":
+        await left.receive_some()
+    elif method == "send_all":
+        await left.send_all(b"x")
+    else:
+        await getattr(left, method)()
+
+
+async def _memory_send(method: str) -> None:
+    stream = nursery.testing.MemorySendStream()
+    if method == "get_data":
+        await stream.send_all(b"x")
+        await stream.get_data()
+    elif method == "send_all":
+        await stream.send_all(b"x")
+    else:
+        await getattr(stream, method)()
+
+
+async def _memory_receive(method: str) -> None:
+    stream = nursery.testing.MemoryReceiveStream()
+    stream.put_data(b"x")
+    if method == "receive_some":
+        await stream.receive_some()
+    else:
+        await stream.aclose()
+
+
+STREAM_METHODS = ("send_all", "wait_send_all_might_not_block", "send_eof", "receive_some", "aclose")
+
+
+async def _memory_one_way() -> tuple[nursery.abc.SendStream, nursery.abc.ReceiveStream]:
+    return nursery.testing.memory_stream_one_way_pair()
+
+
+async def _memory_two_way() -> tuple[
+    nursery.abc.HalfCloseableStream, nursery.abc.HalfCloseableStream
+]:
+    return nursery.testing.memory_stream_pair()
+
+
+async def _open_stream_to_socket_listener() -> None:
+    sock = nursery.socket.socket()
+    await sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    async with nursery.SocketListener(sock) as listener:
+        client = await nursery.testing.open_stream_to_socket_listener(listener)
+        await nursery.aclose_forcefully(client)
 
 
 # The socket cases set up with the standard library's blocking calls, so that the one
@@ -281,6 +335,28 @@ CASES: dict[str, Case] = {
     "nursery.gather": lambda: nursery.gather(_instant),
     "nursery.to_thread.run_sync": lambda: nursery.to_thread.run_sync(int),
     "nursery.testing.wait_all_threads_completed": nursery.testing.wait_all_threads_completed,
+    **{f"nursery.StapledStream.{m}": functools.partial(_stapled, m) for m in STREAM_METHODS},
+    "nursery.aclose_forcefully": lambda: nursery.aclose_forcefully(
+        nursery.testing.MemorySendStream()
+    ),
+    **{
+        f"nursery.testing.MemorySendStream.{m}": functools.partial(_memory_send, m)
+        for m in ("send_all", "wait_send_all_might_not_block", "aclose", "get_data")
+    },
+    **{
+        f"nursery.testing.MemoryReceiveStream.{m}": functools.partial(_memory_receive, m)
+        for m in ("receive_some", "aclose")
+    },
+    "nursery.testing.check_one_way_stream": lambda: nursery.testing.check_one_way_stream(
+        _memory_one_way, None
+    ),
+    "nursery.testing.check_two_way_stream": lambda: nursery.testing.check_two_way_stream(
+        _memory_two_way, None
+    ),
+    "nursery.testing.open_stream_to_socket_listener": _open_stream_to_socket_listener,
+    "nursery.testing.check_half_closeable_stream": lambda: (
+        nursery.testing.check_half_closeable_stream(_memory_two_way, None)
+    ),
     **_SOCKET_CASES,
 }
 

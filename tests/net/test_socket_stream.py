@@ -365,3 +365,17 @@ async def test_listener_close_and_busy(autojump_clock: MockClock) -> None:
     with pytest.raises(nursery.ClosedResourceError):
         await listener.accept()
     await listener.aclose()
+
+
+# -- conformance -------------------------------------------------------------------------
+
+
+async def test_half_closeable_stream_conformance_over_tcp() -> None:
+    # (Over a socketpair, clogged and not, in tests/streams/test_check_socket_streams.py.)
+    from nursery.testing import check_half_closeable_stream
+
+    async def tcp_stream_pair() -> tuple[SocketStream, SocketStream]:
+        client, server = await tcp_pair()
+        return SocketStream(client), SocketStream(server)
+
+    await check_half_closeable_stream(tcp_stream_pair, None)
