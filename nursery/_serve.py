@@ -9,10 +9,10 @@ import os
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, NoReturn, TypeVar
 
-from ._core._cancel_scope import CancelScope
 from ._core._nursery import TASK_STATUS_IGNORED, Nursery, TaskStatus, open_nursery
 from ._core._sleep import sleep
 from ._socket_stream import SocketStream
+from ._stapled_stream import aclose_forcefully
 from ._tcp_listeners import open_tcp_listeners
 from .abc import AsyncResource, Listener
 
@@ -35,19 +35,12 @@ ACCEPT_RETRY_DELAY = 0.100  # seconds
 LOGGER = logging.getLogger("nursery.serve_listeners")
 
 
-async def _close_forcefully(resource: AsyncResource) -> None:
-    # A handler is done with its stream, however it ended: close it at once, without
-    # waiting for a graceful goodbye that a dead peer would never answer.
-    with CancelScope() as scope:
-        scope.cancel("serve_listeners(): closing a finished handler's stream")
-        await resource.aclose()
-
-
 async def _run_handler(stream: StreamT, handler: Callable[[StreamT], Awaitable[object]]) -> None:
     try:
         await handler(stream)
     finally:
-        await _close_forcefully(stream)
+        # However the handler ended, close at once: no graceful goodbye to wait for.
+        await aclose_forcefully(stream)
 
 
 async def _accept_forever(
