@@ -34,6 +34,13 @@ def _check_host_port(host: object, port: object) -> None:
         raise _HostTypeError(f"host must be str or bytes, not {host!r}")
     if isinstance(port, bool) or not isinstance(port, int):
         raise TypeError(f"port must be int, not {port!r}")
+    check_port_range(port)
+
+
+def check_port_range(port: int) -> None:
+    # getaddrinfo would take 70000 and the kernel would quietly use 70000 % 65536.
+    if not 0 <= port <= 0xFFFF:
+        raise ValueError(f"port must be in range 0-65535, not {port!r}")
 
 
 async def _connect_one(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 
 from . import socket as _socket
+from ._open_tcp_stream import check_port_range
 from ._socket_stream import SocketListener
 
 # Linux stores the backlog in 16 bits and silently wraps larger values (a backlog of
@@ -44,6 +45,7 @@ async def open_tcp_listeners(
     """
     if isinstance(port, bool) or not isinstance(port, int):
         raise TypeError(f"port must be an int, not {port!r}")
+    check_port_range(port)
     if host is not None and not isinstance(host, str | bytes):
         raise TypeError(f"host must be str, bytes or None, not {host!r}")
     computed_backlog = compute_backlog(backlog)

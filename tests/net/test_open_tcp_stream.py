@@ -263,6 +263,12 @@ async def test_bad_port(port: object) -> None:
         await open_tcp_stream("127.0.0.1", port)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("port", [-1, 65536, 70000])
+async def test_port_out_of_range(port: int) -> None:
+    with pytest.raises(ValueError, match="port must be in range 0-65535"):
+        await open_tcp_stream("127.0.0.1", port)
+
+
 async def test_bad_delay_and_local_address() -> None:
     with pytest.raises(TypeError, match="happy_eyeballs_delay"):
         await open_tcp_stream("127.0.0.1", 80, happy_eyeballs_delay="1")  # type: ignore[arg-type]

@@ -91,6 +91,13 @@ async def test_bad_port(port: object) -> None:
         await open_tcp_listeners(port)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("port", [-1, 65536, 70000])
+async def test_port_out_of_range(port: int) -> None:
+    # Without the check, 70000 would quietly listen on 70000 % 65536.
+    with pytest.raises(ValueError, match="port must be in range 0-65535"):
+        await open_tcp_listeners(port, host="127.0.0.1")
+
+
 @pytest.mark.parametrize("backlog", ["1", 1.5, True])
 async def test_bad_backlog(backlog: object) -> None:
     with pytest.raises(TypeError, match="backlog must be an int or None"):
