@@ -17,18 +17,16 @@ from ._tcp_listeners import open_tcp_listeners
 from .abc import AsyncResource, Listener
 
 StreamT = TypeVar("StreamT", bound=AsyncResource)
-ListenerT = TypeVar("ListenerT", bound=Listener[Any])
 
 # accept() fails with these when the process or the system is out of a resource that
 # comes back by itself as connections close: wait and retry rather than stop serving.
 ACCEPT_CAPACITY_ERRNOS = frozenset(
-    code
-    for code in (
+    {
         errno.EMFILE,  # this process has no file descriptor left
         errno.ENFILE,  # the system has none left
         errno.ENOMEM,
         errno.ENOBUFS,
-    )
+    }
 )
 ACCEPT_RETRY_DELAY = 0.100  # seconds
 

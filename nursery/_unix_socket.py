@@ -7,6 +7,9 @@ import os
 from . import socket as _socket
 from ._socket_stream import SocketStream
 
+# Module-level so that a test can pretend to be on a platform without Unix sockets.
+has_unix = hasattr(_socket, "AF_UNIX")
+
 
 async def open_unix_socket(
     filename: str | bytes | os.PathLike[str] | os.PathLike[bytes],
@@ -18,7 +21,7 @@ async def open_unix_socket(
     ``ConnectionRefusedError``, ...) and ``RuntimeError`` on a platform without Unix
     sockets.
     """
-    if not hasattr(_socket, "AF_UNIX"):
+    if not has_unix:
         raise RuntimeError("Unix sockets are not supported on this platform")
     try:
         path = os.fspath(filename)

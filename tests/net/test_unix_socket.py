@@ -62,3 +62,11 @@ async def test_cancelled_leaves_no_fd(tmp_path: Path) -> None:
             await open_unix_socket(path)
         assert scope.cancelled_caught
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+async def test_platform_without_unix_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nursery._unix_socket
+
+    monkeypatch.setattr(nursery._unix_socket, "has_unix", False)
+    with pytest.raises(RuntimeError, match="Unix sockets are not supported"):
+        await open_unix_socket("/tmp/anything")
