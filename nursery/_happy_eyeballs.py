@@ -107,14 +107,13 @@ async def staggered_race(
         async with open_nursery() as nursery:
             race.nursery = nursery
             for index, attempt in enumerate(attempts):
-                if nursery.cancel_scope.cancel_called:
-                    # Someone won while a zero delay kept this loop going: start no
-                    # attempt that would only be cancelled before it begins.
-                    break
                 failed = Event()
                 nursery.start_soon(race.run_attempt, index, attempt, failed)
                 if index == len(attempts) - 1:
                     break  # nothing left to start: the nursery waits for the rest
+                # A win cancels the nursery, and so this wait: the Cancelled belongs
+                # to the nursery's scope (the outermost cancelled one), not to the
+                # delay's, so the loop ends there and starts nothing more.
                 with move_on_after(delay):
                     await failed.wait()
     except BaseException:

@@ -279,3 +279,31 @@ async def test_a_crashing_attempt_cancels_the_rest(autojump_clock: MockClock) ->
         await staggered_race([net.attempt("a", 10, True), crash], 0.25, net.discard)
     assert net.open_resources() == []
     assert nursery.current_time() == 0.75
+
+
+async def test_zero_delay_and_an_instant_winner(autojump_clock: MockClock) -> None:
+    # Attempts that finish at once: with no delay every attempt starts before any of
+    # them runs, one wins, and the others are discarded.
+    net = Network()
+    result = await staggered_race(
+        [net.attempt("a", 0, True), net.attempt("b", 0, True), net.attempt("c", 0, True)],
+        0,
+        net.discard,
+    )
+    assert result.winner is not None
+    assert net.open_resources() == [result.winner.name]
+
+
+async def test_a_crash_in_the_same_batch_as_a_win_discards_the_winner(
+    autojump_clock: MockClock,
+) -> None:
+    net = Network()
+
+    async def crash_at_one() -> Resource:
+        await nursery.sleep(0.75)  # started at 0.25: ends at t=1, with the winner
+        raise RuntimeError("bug")
+
+    with pytest.RaisesGroup(RuntimeError):
+        await staggered_race([net.attempt("a", 1, True), crash_at_one], 0.25, net.discard)
+    assert net.open_resources() == []
+    assert [r.name for r in net.discarded] == ["a"]

@@ -218,6 +218,32 @@ async def test_resolver_error_propagates() -> None:
         await open_tcp_stream(HOST, 80)
 
 
+async def test_a_winner_that_is_not_a_nursery_socket_is_closed(autojump_clock: MockClock) -> None:
+    class Impostor:
+        """Connects fine, but is no nursery.socket.SocketType."""
+
+        def __init__(self) -> None:
+            self.closed = False
+
+        async def connect(self, address: object) -> None:
+            await nursery.lowlevel.checkpoint()
+
+        def close(self) -> None:
+            self.closed = True
+
+    impostors: list[Impostor] = []
+
+    class Factory(FakeNetwork):
+        def socket(self, *args: object, **kwargs: object) -> nsocket.SocketType:
+            impostors.append(Impostor())
+            return impostors[-1]  # type: ignore[return-value]
+
+    Factory([("1.1.1.1", 0, "success")]).install()
+    with pytest.raises(TypeError, match="SocketStream"):
+        await open_tcp_stream(HOST, 80)
+    assert len(impostors) == 1 and impostors[0].closed
+
+
 # -- local_address ----------------------------------------------------------------------------
 
 
