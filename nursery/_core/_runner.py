@@ -28,7 +28,7 @@ from ._io._contract import FileDescriptorLike, IOStatistics
 from ._io._epoll import EpollBackend
 from ._ki import enable_ki_protection
 from ._task import Task
-from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
+from ._traps import Abort, RaiseCancelT, WakeWithError, wait_task_rescheduled
 from ._util import coroutine_or_error
 
 if TYPE_CHECKING:
@@ -174,7 +174,8 @@ class Runner:
         """Make a sleeping task runnable; its wait raises ``exc``."""
         task._abort_func = None
         task.custom_sleep_data = None
-        task._next_exc = exc
+        # Sent, not thrown: the wait trap raises it itself (see WakeWithError).
+        task._next_value = WakeWithError(exc)
         self.runq.append(task)
         if "task_scheduled" in self.instruments:
             self.instruments.call("task_scheduled", task)

@@ -55,6 +55,27 @@ class WaitMessage:
     __slots__ = ()
 
 
+@final
+class WakeWithError:
+    """What the loop sends into a waiting task that must wake with an exception: the
+    trap raises it from its own frame. Throwing it in instead would hit CPython's
+    ``throw()`` through nested coroutines (bpo-40694), which leaves the outer frames'
+    exception state out: ``sys.exc_info()`` and implicit chaining go wrong in the
+    awaiting function."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error: BaseException | None = error
+
+    def take(self) -> BaseException:
+        # Emptied before it is raised, so that the trap's frame (kept by the
+        # traceback) does not hold the exception: no reference cycle.
+        error, self.error = self.error, None
+        assert error is not None
+        return error
+
+
 CHECKPOINT: Final = CheckpointMessage()
 SHIELDED_CHECKPOINT: Final = ShieldedCheckpointMessage()
 WAIT: Final = WaitMessage()
@@ -107,7 +128,10 @@ def suspend_task(
     function is the kernel's sign that a task is asleep.
     """
     task._abort_func = abort_func
-    return (yield WAIT)
+    value = yield WAIT
+    if type(value) is WakeWithError:
+        raise value.take()
+    return value
 
 
 @types.coroutine
@@ -124,7 +148,10 @@ def wait_task_rescheduled(
     inside ``abort_func`` lets the function capture the exception instead.
     """
     current_task()._abort_func = abort_func
-    return (yield WAIT)
+    value = yield WAIT
+    if type(value) is WakeWithError:
+        raise value.take()
+    return value
 
 
 @enable_ki_protection
