@@ -146,7 +146,11 @@ static void drive(connection_t *conn) {
                 die("send");
             }
             conn->sent += (size_t)n;
-            continue;
+            if (conn->sent < message_bytes)
+                continue;
+            /* Sent in full: the echo cannot be here yet, and its arrival is a new edge,
+             * so don't spend a recv() on EAGAIN. */
+            return;
         }
         /* Closed loop: read only what this request owes us. */
         ssize_t n = recv(conn->fd, incoming, message_bytes - conn->received, 0);
