@@ -12,6 +12,8 @@
  * measured window. If SERVER_PID is given, the server's CPU time (user + system, all
  * threads) is read at exactly the two edges of that window, through the kernel's
  * per-process CPU clock (nanoseconds), falling back to /proc/PID/stat (clock ticks).
+ * After the window it finishes the requests in flight, starting no new ones, and only
+ * then closes the connections, so that every server sees a clean end of stream.
  *
  * Prints one JSON line on stdout:
  *   {"requests": R, "bytes": B, "seconds": S, "client_cpu_seconds": C,
@@ -43,12 +45,18 @@ typedef struct {
     size_t sent;      /* bytes of the current message written so far */
     size_t received;  /* bytes of the current message echoed back so far */
     unsigned char fill; /* the byte this connection's current message is made of */
+    int done;         /* drained: no request in flight, ready to close */
 } connection_t;
 
 static size_t message_bytes;
 static unsigned char *outgoing;  /* one buffer per connection would waste cache: */
 static unsigned char *incoming;  /* messages are constant bytes, checked on arrival */
 static uint64_t requests_done;
+/* After the window: finish the requests in flight and start no more, so that no
+ * connection is closed with unread data (which would reset it under the server). */
+static int draining;
+static long busy_connections;
+#define DRAIN_TIMEOUT_S 5.0
 
 static void die(const char *what) {
     fprintf(stderr, "echo-client: %s: %s\n", what, strerror(errno));
@@ -134,6 +142,8 @@ static double parse_seconds(const char *text, const char *name) {
  * registered edge-triggered once, so we must go on until EAGAIN in the direction
  * we are waiting on; a completed echo immediately starts the next message. */
 static void drive(connection_t *conn) {
+    if (conn->done)
+        return;
     for (;;) {
         if (conn->sent < message_bytes) {
             memset(outgoing, conn->fill, message_bytes - conn->sent);
@@ -171,6 +181,12 @@ static void drive(connection_t *conn) {
             requests_done++;
             conn->sent = conn->received = 0;
             conn->fill = (unsigned char)(conn->fill + 1);
+            if (draining) {
+                /* Nothing in flight: closing now sends a FIN, not a reset. */
+                conn->done = 1;
+                busy_connections--;
+                return;
+            }
         }
     }
 }
@@ -295,6 +311,24 @@ int main(int argc, char **argv) {
            window_stop - window_start, client_cpu, server_cpu,
            !server_pid ? "none" : server_clock_ok ? "clock" : "proc");
     fflush(stdout);
+
+    draining = 1;
+    busy_connections = connections;
+    double give_up = now_seconds() + DRAIN_TIMEOUT_S;
+    while (busy_connections > 0) {
+        double now = now_seconds();
+        if (now >= give_up) {
+            fprintf(stderr, "echo-client: %ld connection(s) still waiting for an echo after "
+                            "%g s; closing them anyway\n",
+                    busy_connections, DRAIN_TIMEOUT_S);
+            break;
+        }
+        int ready = epoll_wait(epoll_fd, events, 256, (int)((give_up - now) * 1000.0) + 1);
+        if (ready < 0 && errno != EINTR)
+            die("epoll_wait");
+        for (int i = 0; i < ready; i++)
+            drive(events[i].data.ptr);
+    }
     for (long i = 0; i < connections; i++)
         close(conns[i].fd);
     return 0;
