@@ -26,7 +26,8 @@ class Metric:
     key: str  # key in a worker's sample dict
     label: str  # suffix shown after the workload name when a workload has several metrics
     unit: str
-    kind: str  # "time" or "memory": selects the target; "rate": higher is better
+    kind: str  # "time" or "memory": selects the target; "rate": higher is better;
+    # "info": shown without a target
 
 
 US_PER_OP = Metric("us_per_op", "", "µs/op", "time")
@@ -37,7 +38,11 @@ RSS = Metric("rss_bytes_per_task", "RSS", "B/task", "memory")
 REQUESTS_PER_S = Metric("requests_per_s", "req/s", "req/s", "rate")
 MB_PER_S = Metric("mb_per_s", "MB/s", "MB/s", "rate")
 SERVER_CPU_PER_REQUEST = Metric("server_cpu_us_per_request", "server CPU", "µs/req", "time")
-ECHO_METRICS = (REQUESTS_PER_S, MB_PER_S, SERVER_CPU_PER_REQUEST)
+# Shown for insight, no target: the part of the server's CPU spent outside the kernel.
+SERVER_USER_CPU_PER_REQUEST = Metric(
+    "server_user_us_per_request", "server user CPU", "µs/req", "info"
+)
+ECHO_METRICS = (REQUESTS_PER_S, MB_PER_S, SERVER_CPU_PER_REQUEST, SERVER_USER_CPU_PER_REQUEST)
 # tcp-echo targets: 1.5x Trio's throughput at most 0.67x its server CPU per request,
 # and better than asyncio streams on both.
 ECHO_RATE_TARGETS = {"trio": 1.5, "asyncio": 1.0}

@@ -212,6 +212,8 @@ class Row:
         """
         if self.metric.kind == "rate":
             return self._rate_target()
+        if self.metric.kind == "info":
+            return "—"
         limits = {"trio": MEMORY_TARGET_VS_TRIO}
         if self.metric.kind == "time" and self.time_targets is not None:
             limits = dict(self.time_targets)

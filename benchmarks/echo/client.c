@@ -17,8 +17,10 @@
  *
  * Prints one JSON line on stdout:
  *   {"requests": R, "bytes": B, "seconds": S, "client_cpu_seconds": C,
- *    "server_cpu_seconds": X, "server_cpu_source": "clock" | "proc" | "none"}
- * where B counts the echoed bytes once (R * MESSAGE_BYTES). Exit status 0 on
+ *    "server_cpu_seconds": X, "server_user_seconds": U, "server_system_seconds": K,
+ *    "server_cpu_source": "clock" | "proc" | "none"}
+ * where B counts the echoed bytes once (R * MESSAGE_BYTES), X is the precise total and
+ * U + K its split between user and kernel time, from /proc (clock-tick resolution). Exit status 0 on
  * success; 2 for bad arguments; 1 (with a message on stderr) on any socket error,
  * a short or corrupted echo, or a connection the server closed.
  */
@@ -87,13 +89,9 @@ static clockid_t server_clock;
 static int server_clock_ok;
 static pid_t server_pid;
 
-static double server_cpu_seconds(void) {
-    if (server_clock_ok) {
-        struct timespec ts;
-        if (clock_gettime(server_clock, &ts) == 0)
-            return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-        fail("cannot read the server's CPU clock (did it exit?)");
-    }
+/* utime and stime of the server from /proc/PID/stat, in seconds (clock-tick
+ * resolution: 10 ms on most kernels, fine over a window of seconds). */
+static void server_proc_times(double *user, double *system) {
     char path[64], buffer[4096];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
     FILE *file = fopen(path, "r");
@@ -111,7 +109,21 @@ static double server_cpu_seconds(void) {
     if (sscanf(cursor + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
                &stime) != 2)
         fail("cannot parse utime and stime in /proc/PID/stat");
-    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    *user = (double)utime / tick;
+    *system = (double)stime / tick;
+}
+
+static double server_cpu_seconds(void) {
+    if (server_clock_ok) {
+        struct timespec ts;
+        if (clock_gettime(server_clock, &ts) == 0)
+            return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        fail("cannot read the server's CPU clock (did it exit?)");
+    }
+    double user, system;
+    server_proc_times(&user, &system);
+    return user + system;
 }
 
 static long parse_long(const char *text, const char *name, long minimum) {
@@ -268,10 +280,13 @@ int main(int argc, char **argv) {
     int in_window = warmup <= 0;
     uint64_t requests_at_start = 0;
     double client_cpu_at_start = 0, server_cpu_at_start = 0;
+    double server_user_at_start = 0, server_system_at_start = 0;
     if (in_window) {
         client_cpu_at_start = own_cpu_seconds();
-        if (server_pid)
+        if (server_pid) {
             server_cpu_at_start = server_cpu_seconds();
+            server_proc_times(&server_user_at_start, &server_system_at_start);
+        }
     }
     for (;;) {
         double now = now_seconds();
@@ -279,8 +294,10 @@ int main(int argc, char **argv) {
             in_window = 1;
             requests_at_start = requests_done;
             client_cpu_at_start = own_cpu_seconds();
-            if (server_pid)
+            if (server_pid) {
                 server_cpu_at_start = server_cpu_seconds();
+                server_proc_times(&server_user_at_start, &server_system_at_start);
+            }
             window_start = now;
             window_end = now + duration;
         }
@@ -300,15 +317,22 @@ int main(int argc, char **argv) {
         }
     }
     double window_stop = now_seconds();
-    double server_cpu = server_pid ? server_cpu_seconds() - server_cpu_at_start : 0;
+    double server_cpu = 0, server_user = 0, server_system = 0;
+    if (server_pid) {
+        server_cpu = server_cpu_seconds() - server_cpu_at_start;
+        server_proc_times(&server_user, &server_system);
+        server_user -= server_user_at_start;
+        server_system -= server_system_at_start;
+    }
     double client_cpu = own_cpu_seconds() - client_cpu_at_start;
     uint64_t requests = requests_done - requests_at_start;
 
     printf("{\"requests\": %llu, \"bytes\": %llu, \"seconds\": %.6f, "
            "\"client_cpu_seconds\": %.6f, \"server_cpu_seconds\": %.6f, "
+           "\"server_user_seconds\": %.2f, \"server_system_seconds\": %.2f, "
            "\"server_cpu_source\": \"%s\"}\n",
            (unsigned long long)requests, (unsigned long long)(requests * message_bytes),
-           window_stop - window_start, client_cpu, server_cpu,
+           window_stop - window_start, client_cpu, server_cpu, server_user, server_system,
            !server_pid ? "none" : server_clock_ok ? "clock" : "proc");
     fflush(stdout);
 

@@ -15,6 +15,9 @@ window itself, so the CPU figure covers exactly the requests counted. Reported:
 * ``server_cpu_us_per_request`` -- the server's CPU time over the window divided by
   the requests: the cleaner figure, since it hardly depends on whether the server got
   a whole core (the machine is shared) or the client saturated its own;
+* ``server_user_us_per_request`` and ``server_system_us_per_request`` -- that CPU time
+  split into user time (the library and the interpreter) and kernel time (mostly the
+  ``send``/``recv`` calls: the floor any server pays), from ``/proc`` in clock ticks;
 * ``client_cpu_share`` -- the client's CPU time over the window's wall time (near 1.0:
   the client, not the server, was the limit; not shown in the table, kept in --json).
 
@@ -138,6 +141,11 @@ def measure_once(
         "requests_per_s": requests / seconds,
         "mb_per_s": int(result["bytes"]) / seconds / 1e6,
         "server_cpu_us_per_request": float(result["server_cpu_seconds"]) / requests * 1e6,
+        # The user/kernel split of that figure (clock-tick resolution): user time is
+        # the library's own code (and the interpreter); kernel time is mostly the send
+        # and receive system calls, which no Python library can avoid.
+        "server_user_us_per_request": float(result["server_user_seconds"]) / requests * 1e6,
+        "server_system_us_per_request": float(result["server_system_seconds"]) / requests * 1e6,
         "client_cpu_share": float(result["client_cpu_seconds"]) / seconds,
     }
     return sample, str(announcement.get("api", "?"))
