@@ -51,7 +51,12 @@ def test_every_workload_runs(impl: str, tmp_path: Path) -> None:
     for measurement in measurements:
         assert measurement["ok"], measurement["error"]
         assert measurement["impl"] == impl
-        assert all(value > 0 or "rss" in key for key, value in measurement["best"].items())
+        # RSS growth, and CPU times read in clock ticks, may round to 0 at smoke sizes.
+        may_be_zero = ("rss", "user", "system")
+        assert all(
+            value > 0 or any(word in key for word in may_be_zero)
+            for key, value in measurement["best"].items()
+        )
 
 
 def test_runs_as_a_script() -> None:
