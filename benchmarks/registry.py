@@ -248,13 +248,14 @@ def _tcp_echo(name: str, message_bytes: int, api: str) -> Workload:
         metrics=ECHO_METRICS,
         # Sizes are the measured window in milliseconds (plus a third of it warming up).
         full_size=2000,
-        quick_size=500 if streams else None,
+        # --quick: only the 64-byte pair, a short window (its budget is about a minute).
+        quick_size=300 if streams and message_bytes == 64 else None,
         smoke_size=100,
         params={"message_bytes": message_bytes, "connections": 50, "api": api},
         impls=IMPLEMENTATIONS if streams else ASYNCIO_LOOPS,
-        # Each worker starts a fresh server and runs one window of a couple of seconds.
+        # Each worker starts a fresh server and runs one window of a couple of seconds;
+        # the usual number of workers (5, 3 with --quick, or --repeat) take turns.
         rounds=1,
-        max_repeat=3,
         time_targets=ECHO_TIME_TARGETS if streams else {},
         rate_targets=ECHO_RATE_TARGETS if streams else {},
     )
