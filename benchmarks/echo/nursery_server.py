@@ -1,18 +1,18 @@
 """TCP echo server on nursery. One task per connection; see ``_server_cli.py``.
 
-``--api high`` is the idiomatic program, the same as the Trio server's:
-``nursery.serve_tcp`` and ``SocketStream``. Until those exist (``--api auto``, the
-default, picks them when they do), ``--api lowlevel`` stands in: stdlib non-blocking
-sockets driven by ``nursery.lowlevel.wait_readable``/``wait_writable``, with each
-receive and send a checkpoint as a ``SocketStream``'s would be (cancel point before,
-schedule point after), so that it costs what the high-level path must at least cost.
+``--api high`` (what the default, ``auto``, picks whenever nursery has it) is the
+idiomatic program, the same as the Trio server's: ``nursery.serve_tcp`` and
+``SocketStream``. ``--api lowlevel`` was the stand-in before those existed and is kept
+for comparison: stdlib non-blocking sockets driven by
+``nursery.lowlevel.wait_readable``/``wait_writable``, each receive and send a
+checkpoint as a ``SocketStream``'s is (cancel point before, schedule point after), so
+the difference between the two is what the stream and socket layers cost.
 """
 
 from __future__ import annotations
 
 import functools
 import socket
-from typing import Any
 
 import nursery
 import nursery.lowlevel
@@ -26,7 +26,7 @@ def has_high_level_api() -> bool:
 # --- the idiomatic server: serve_tcp + SocketStream
 
 
-async def echo_stream(stream: Any) -> None:
+async def echo_stream(stream: nursery.SocketStream) -> None:
     async with stream:
         while data := await stream.receive_some(RECEIVE_BYTES):
             await stream.send_all(data)
@@ -34,10 +34,7 @@ async def echo_stream(stream: Any) -> None:
 
 async def main_high_level(host: str, port: int) -> None:
     async with nursery.open_nursery() as tasks:
-        # getattr: the high-level API is newer than this script's first version, and
-        # mypy must not fail on a nursery that lacks it (the stand-in below is used then).
-        serve_tcp = getattr(nursery, "serve_tcp")
-        serve = functools.partial(serve_tcp, echo_stream, port, host=host)
+        serve = functools.partial(nursery.serve_tcp, echo_stream, port, host=host)
         listeners = await tasks.start(serve)
         announce(listeners[0].socket.getsockname()[1], "nursery.serve_tcp + SocketStream")
 
