@@ -8,6 +8,7 @@ gets a case below (or, with a reason, an entry in NOT_CANCEL_POINTS).
 from __future__ import annotations
 
 import inspect
+import os
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
@@ -18,6 +19,7 @@ import nursery
 import nursery.lowlevel
 import nursery.testing
 import nursery.to_thread
+from nursery._subprocess._process import spawn as spawn_process
 from nursery.lowlevel import Abort, ParkingLot
 from nursery.testing import MockClock, assert_checkpoints
 
@@ -122,6 +124,43 @@ async def _channel_aclose(end: int) -> None:
     await nursery.open_memory_channel[int](0)[end].aclose()
 
 
+async def _fd_stream(operation: str) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"ready")  # nothing to wait for: it must still be a checkpoint
+    reader, writer = nursery.lowlevel.FdStream(read_end), nursery.lowlevel.FdStream(write_end)
+    try:
+        if operation == "send_all":
+            await writer.send_all(b"room")
+        elif operation == "wait_send_all_might_not_block":
+            await writer.wait_send_all_might_not_block()
+        elif operation == "receive_some":
+            await reader.receive_some()
+        else:
+            await reader.aclose()
+    finally:
+        reader.close()
+        writer.close()
+
+
+async def _open_process() -> None:
+    process = await nursery.lowlevel.open_process(["true"])
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+    process.poll()  # reaps it
+
+
+async def _process_wait() -> None:
+    process = spawn_process(["true"], None, None, None, {})
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # exited: nothing to wait for
+    try:
+        await process.wait()
+    finally:
+        process.poll()
+
+
+async def _kill(process: nursery.Process) -> None:
+    process.kill()
+
+
 async def _instant() -> int:
     return 1  # no checkpoint of its own: race() and gather() must provide one
 
@@ -156,6 +195,16 @@ CASES: dict[str, Case] = {
     "nursery.gather": lambda: nursery.gather(_instant),
     "nursery.to_thread.run_sync": lambda: nursery.to_thread.run_sync(int),
     "nursery.testing.wait_all_threads_completed": nursery.testing.wait_all_threads_completed,
+    "nursery.lowlevel.FdStream.send_all": lambda: _fd_stream("send_all"),
+    "nursery.lowlevel.FdStream.wait_send_all_might_not_block": lambda: _fd_stream(
+        "wait_send_all_might_not_block"
+    ),
+    "nursery.lowlevel.FdStream.receive_some": lambda: _fd_stream("receive_some"),
+    "nursery.lowlevel.FdStream.aclose": lambda: _fd_stream("aclose"),
+    "nursery.lowlevel.open_process": _open_process,
+    "nursery.Process.wait": _process_wait,
+    # The child may outlive the 1 s timeout on the autojump clock: kill it at once then.
+    "nursery.run_process": lambda: nursery.run_process(["true"], deliver_cancel=_kill),
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
