@@ -35,6 +35,8 @@ from ._core._sleep import sleep_until as sleep_until
 from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
+from ._stapled_stream import StapledStream as StapledStream
+from ._stapled_stream import aclose_forcefully as aclose_forcefully
 from ._subprocess._process import Process as Process
 from ._subprocess._run import run_process as run_process
 from ._sync import CapacityLimiter as CapacityLimiter
