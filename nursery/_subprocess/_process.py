@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol, TypeAlias, cast, final
 from .._core._traps import checkpoint
 from .._core._util import NoPublicConstructor
 from .._fd_stream import FdStream
+from .._stapled_stream import StapledStream
 from .._sync import Lock
 from ._exit import ExitWatcher
 
@@ -91,8 +92,9 @@ class Process(metaclass=NoPublicConstructor):
         self.stdin: FdStream | None = stdin
         self.stdout: FdStream | None = stdout
         self.stderr: FdStream | None = stderr
-        # A StapledStream of stdin and stdout once nursery has stream helpers.
-        self.stdio: Any = None
+        self.stdio: StapledStream[FdStream, FdStream] | None = None
+        if stdin is not None and stdout is not None:
+            self.stdio = StapledStream(stdin, stdout)
 
     def __repr__(self) -> str:
         returncode = self.returncode

@@ -22,7 +22,10 @@ async def test_talk_to_cat_through_pipes(exit_mode: str) -> None:
     assert process._exit.uses_pidfd == (exit_mode == "pidfd")
     assert isinstance(process.stdin, FdStream) and isinstance(process.stdout, FdStream)
     assert process.stderr is None
-    await process.stdin.send_all(b"meow")
+    assert isinstance(process.stdio, nursery.StapledStream)
+    assert process.stdio.send_stream is process.stdin
+    assert process.stdio.receive_stream is process.stdout
+    await process.stdio.send_all(b"meow")
     await process.stdin.aclose()
     received = b""
     async for chunk in process.stdout:

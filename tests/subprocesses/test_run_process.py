@@ -116,9 +116,10 @@ async def test_started_in_a_nursery_gives_the_process(exit_mode: str) -> None:
         )
         assert isinstance(process, nursery.Process)
         assert isinstance(process.stdin, FdStream) and isinstance(process.stdout, FdStream)
-        await process.stdin.send_all(b"ping")
-        assert await process.stdout.receive_some() == b"ping"
-        await process.stdin.aclose()
+        assert isinstance(process.stdio, nursery.StapledStream)
+        await process.stdio.send_all(b"ping")
+        assert await process.stdio.receive_some() == b"ping"
+        await process.stdio.send_eof()  # closes stdin: cat exits
     assert process.returncode == 0
     await process.stdout.aclose()
 
