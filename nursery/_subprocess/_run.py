@@ -30,9 +30,9 @@ async def _terminate_then_kill(process: Process) -> None:
         await sleep(TERMINATE_GRACE_SECONDS)
         warnings.warn(
             RuntimeWarning(
-                f"{process!r} did not exit within {TERMINATE_GRACE_SECONDS:g} seconds of "
-                "SIGTERM, so it gets SIGKILL now (pass run_process a deliver_cancel "
-                "function to stop it some other way)"
+                f"{process!r} ignored SIGTERM for {TERMINATE_GRACE_SECONDS:g} seconds, so "
+                "it gets SIGKILL now (pass run_process a deliver_cancel function to stop "
+                "it some other way)"
             ),
             stacklevel=1,
         )

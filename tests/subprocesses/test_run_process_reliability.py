@@ -214,3 +214,66 @@ async def test_a_failing_helper_stops_the_child(monkeypatch: pytest.MonkeyPatch)
     [process] = processes
     assert process.returncode == -signal.SIGTERM
     assert_reaped(process.pid)
+
+
+async def test_the_default_delivery_warns_when_terminate_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_terminate = Process.terminate
+
+    def terminate_then_fail(self: Process) -> None:
+        real_terminate(self)
+        raise OSError("no such luck")
+
+    monkeypatch.setattr(Process, "terminate", terminate_then_fail)
+    with pytest.warns(RuntimeWarning, match="no such luck"):
+        async with nursery.open_nursery() as n:
+            n.start_soon(run_process, SLEEPS)
+            await wait_all_tasks_blocked()
+            n.cancel_scope.cancel()
+
+
+async def test_sigterm_ignored_warning_names_the_signal(
+    autojump_clock: MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Process, "terminate", lambda self: None)
+    with pytest.warns(RuntimeWarning, match="ignored SIGTERM"):
+        async with nursery.open_nursery() as n:
+            n.start_soon(run_process, SLEEPS)
+            await wait_all_tasks_blocked()
+            n.cancel_scope.cancel()
+
+
+def test_an_error_in_deliver_cancel_is_grouped_twice_as_in_trio() -> None:
+    # The nursery around run_process, and the one inside it.
+    async def terminate_then_fail(process: Process) -> None:
+        process.terminate()
+        raise ValueError("delivery failed")
+
+    async def main() -> None:
+        async with nursery.open_nursery() as n:
+            n.start_soon(partial(run_process, SLEEPS, deliver_cancel=terminate_then_fail))
+            await wait_all_tasks_blocked()
+            n.cancel_scope.cancel()
+
+    with pytest.raises(ExceptionGroup) as info:
+        nursery.run(main, strict_exception_groups=True)
+    [inner] = info.value.exceptions
+    assert isinstance(inner, ExceptionGroup)
+    [error] = inner.exceptions
+    assert isinstance(error, ValueError) and str(error) == "delivery failed"
+
+
+async def test_sigchld_ignored_means_status_zero(exit_mode: str) -> None:
+    # With SIGCHLD ignored the kernel reaps children itself, so the status is lost;
+    # like subprocess, we report 0 instead of failing or hanging.
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        process = await nursery.lowlevel.open_process(SLEEPS)
+        async with nursery.open_nursery() as n:
+            n.start_soon(process.wait)
+            await wait_all_tasks_blocked()
+            process.kill()
+        assert process.returncode == 0
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
