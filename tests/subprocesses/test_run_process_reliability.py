@@ -277,3 +277,47 @@ async def test_sigchld_ignored_means_status_zero(exit_mode: str) -> None:
         assert process.returncode == 0
     finally:
         signal.signal(signal.SIGCHLD, previous)
+
+
+async def test_cancelled_after_any_number_of_steps_leaves_nothing_behind(
+    exit_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sibling cancels after k of its own checkpoints, so the cancellation finds
+    # run_process wherever it happens to be: not started yet, spawning, feeding,
+    # reading, or waiting. Whatever the point, the outcome is either a complete result
+    # or a cancellation, with every child reaped and every fd closed.
+    spawned: list[Process] = []
+    real_spawn = process_module.spawn
+
+    def recording_spawn(*args: Any) -> Process:
+        process = real_spawn(*args)
+        spawned.append(process)
+        return process
+
+    monkeypatch.setattr("nursery._subprocess._run.spawn", recording_spawn)
+    data = bytes(range(256)) * 800  # 200 kB: more than a pipe holds, both ways
+    before = open_fds()
+    outcomes = set()
+    for steps in range(0, 40, 3):
+
+        async def cancel_after(scope: nursery.CancelScope, steps: int = steps) -> None:
+            for _ in range(steps):
+                await nursery.lowlevel.checkpoint()
+            scope.cancel()
+
+        result = None
+        with nursery.CancelScope() as scope:
+            async with nursery.open_nursery() as n:
+                n.start_soon(cancel_after, n.cancel_scope)
+                result = await run_process(["cat"], stdin=data, capture_stdout=True)
+        if result is not None:
+            assert result.stdout == data
+            outcomes.add("completed")
+        else:
+            assert scope.cancelled_caught or n.cancel_scope.cancelled_caught
+            outcomes.add("cancelled")
+        assert open_fds() == before
+    for process in spawned:
+        assert process.returncode is not None
+        assert_reaped(process.pid)
+    assert "cancelled" in outcomes
