@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 import nursery
 from nursery.lowlevel import FdStream
-from nursery.testing import assert_checkpoints, wait_all_tasks_blocked
+from nursery.testing import (
+    assert_checkpoints,
+    check_one_way_stream,
+    check_two_way_stream,
+    wait_all_tasks_blocked,
+)
 
 
 def _fd_is_open(fd: int) -> bool:
@@ -244,3 +251,62 @@ def test_is_a_final_stream() -> None:
     assert issubclass(FdStream, nursery.abc.Stream)
     with pytest.raises(TypeError, match="does not support subclassing"):
         type("Sub", (FdStream,), {})
+
+
+# -- conformance: the stream contract, checked by nursery.testing ---------------------------
+
+
+def _fill(fd: int) -> None:
+    """Write into the non-blocking ``fd`` until the kernel's buffer is full."""
+    while True:
+        try:
+            os.write(fd, b"x" * 65536)
+        except BlockingIOError:
+            break
+    # A pipe may still accept a partial write of less than a page: take that too.
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(fd, b"x")
+
+
+async def _pipe_pair() -> tuple[FdStream, FdStream]:
+    read_end, write_end = os.pipe()
+    return FdStream(write_end), FdStream(read_end)
+
+
+async def _clogged_pipe_pair() -> tuple[FdStream, FdStream]:
+    writer, reader = await _pipe_pair()
+    _fill(writer.fileno())
+    return writer, reader
+
+
+async def _socket_pair() -> tuple[FdStream, FdStream]:
+    # FdStream over a socket: any fd that supports non-blocking read() and write().
+    a, b = socket.socketpair()
+    return FdStream(a.detach()), FdStream(b.detach())
+
+
+async def _clogged_socket_pair() -> tuple[FdStream, FdStream]:
+    left, right = await _socket_pair()
+    _fill(left.fileno())
+    _fill(right.fileno())
+    return left, right
+
+
+async def _stapled_pipes() -> tuple[nursery.StapledStream[FdStream, FdStream], ...]:
+    # What Process.stdio is: a pipe each way.
+    a_to_b, b_from_a = await _pipe_pair()
+    b_to_a, a_from_b = await _pipe_pair()
+    return nursery.StapledStream(a_to_b, a_from_b), nursery.StapledStream(b_to_a, b_from_a)
+
+
+async def test_pipes_keep_the_one_way_stream_contract() -> None:
+    await check_one_way_stream(_pipe_pair, _clogged_pipe_pair)
+
+
+async def test_a_socket_fd_keeps_the_two_way_stream_contract() -> None:
+    await check_two_way_stream(_socket_pair, _clogged_socket_pair)
+
+
+async def test_stapled_pipes_keep_the_two_way_stream_contract() -> None:
+    await check_two_way_stream(_stapled_pipes, None)  # type: ignore[arg-type]
