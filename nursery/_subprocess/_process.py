@@ -101,7 +101,7 @@ class Process(metaclass=NoPublicConstructor):
         if returncode is None:
             status = f"running with PID {self.pid}"
         elif returncode < 0:
-            status = f"killed by signal {-returncode}"
+            status = f"exited with signal {-returncode}"
         else:
             status = f"exited with status {returncode}"
         return f"<nursery.Process {self.args!r}: {status}>"

@@ -69,7 +69,7 @@ async def test_signals(exit_mode: str) -> None:
         assert f"running with PID {process.pid}" in repr(process)
         stop(process)
         assert await process.wait() == expected
-        assert "killed by signal" in repr(process)
+        assert f"exited with signal {-expected}" in repr(process)
         process.kill()  # reaped already: does nothing (its pid may be someone else's)
 
 
