@@ -219,7 +219,8 @@ class SocketType:
 class _SocketType(SocketType):
     """The real thing: a wrapped ``socket.socket``."""
 
-    __slots__ = ("_did_shutdown_SHUT_WR", "_sock")
+    # __dict__ too: tests (Trio's among them) patch methods onto a socket instance.
+    __slots__ = ("__dict__", "_did_shutdown_SHUT_WR", "_sock")
 
     def __init__(self, sock: _stdlib.socket) -> None:
         if type(sock) is not _stdlib.socket:
@@ -272,12 +273,13 @@ class _SocketType(SocketType):
         if optlen is None:
             if value is None:
                 raise TypeError(
-                    "setsockopt(): value must not be None unless optlen is given "
-                    "(then it must be None)"
+                    "invalid value for argument 'value': None is only allowed together with optlen"
                 )
             return self._sock.setsockopt(level, optname, value)
         if value is not None:
-            raise TypeError(f"setsockopt(): value must be None when optlen is given, got {value!r}")
+            raise TypeError(
+                f"invalid value for argument 'value': {value!r}; with optlen it must be None"
+            )
         return self._sock.setsockopt(level, optname, value, optlen)
 
     def listen(self, backlog: int = _LISTEN_BACKLOG) -> None:
@@ -329,7 +331,8 @@ class _SocketType(SocketType):
 
     # -- address resolution ------------------------------------------------------------
 
-    async def _resolve(self, address: Any, *, local: bool) -> Any:
+    # Trio's name for it (tests written for Trio replace it on an instance).
+    async def _resolve_address_nocp(self, address: Any, *, local: bool) -> Any:
         sock = self._sock
         family = sock.family
         v6only = False
@@ -351,6 +354,9 @@ class _SocketType(SocketType):
             result = call(*args)
         except BlockingIOError:
             pass
+        except BaseException:
+            await cancel_shielded_checkpoint()
+            raise
         else:
             await cancel_shielded_checkpoint()
             return result
@@ -370,30 +376,34 @@ class _SocketType(SocketType):
         return _SocketType(sock), address
 
     async def connect(self, address: Any) -> None:
-        sock = self._sock
+        # self._sock is read afresh at each step rather than kept in a local: closing
+        # on cancellation must close whatever socket this object holds by then.
         try:
-            address = await self._resolve(address, local=False)
+            address = await self._resolve_address_nocp(address, local=False)
             if _cancel_pending():
                 await checkpoint()
             try:
-                sock.connect(address)
+                self._sock.connect(address)
             except BlockingIOError:
                 pass  # EINPROGRESS: the connection is under way
+            except BaseException:
+                await cancel_shielded_checkpoint()
+                raise
             else:
                 await cancel_shielded_checkpoint()
                 return
-            await wait_writable(sock)
+            await wait_writable(self._sock)
         except Cancelled:
             # A connection attempt cannot be taken back: the socket is in an unknown
             # state, so it is closed rather than left half-connected.
             self.close()
             raise
-        error = sock.getsockopt(_stdlib.SOL_SOCKET, _stdlib.SO_ERROR)
+        error = self._sock.getsockopt(_stdlib.SOL_SOCKET, _stdlib.SO_ERROR)
         if error:
             raise OSError(error, f"error connecting to {address!r}: {os.strerror(error)}")
 
     async def bind(self, address: Any) -> None:
-        address = await self._resolve(address, local=True)
+        address = await self._resolve_address_nocp(address, local=True)
         if self._sock.family == _stdlib.AF_UNIX and address and address[0] not in (0, "\0"):
             # A path in the file system: bind walks directories, which may block.
             await to_thread_run_sync(self._sock.bind, address)
@@ -411,6 +421,9 @@ class _SocketType(SocketType):
             data = sock.recv(bufsize, flags)
         except BlockingIOError:
             pass
+        except BaseException:
+            await cancel_shielded_checkpoint()
+            raise
         else:
             await cancel_shielded_checkpoint()
             return data
@@ -430,6 +443,9 @@ class _SocketType(SocketType):
             count = sock.recv_into(buffer, nbytes, flags)
         except BlockingIOError:
             pass
+        except BaseException:
+            await cancel_shielded_checkpoint()
+            raise
         else:
             await cancel_shielded_checkpoint()
             return count
@@ -449,6 +465,9 @@ class _SocketType(SocketType):
             sent = sock.send(data, flags)
         except BlockingIOError:
             pass
+        except BaseException:
+            await cancel_shielded_checkpoint()
+            raise
         else:
             await cancel_shielded_checkpoint()
             return sent
@@ -493,7 +512,7 @@ class _SocketType(SocketType):
                 f"sendto() takes (data, address) or (data, flags, address), got {len(args)} "
                 "arguments"
             )
-        address = await self._resolve(address, local=False)
+        address = await self._resolve_address_nocp(address, local=False)
         return await self._io(wait_writable, self._sock.sendto, data, flags, address)
 
     async def sendmsg(
@@ -508,5 +527,5 @@ class _SocketType(SocketType):
         ancdata = list(ancdata)
         if address is None:
             return await self._io(wait_writable, self._sock.sendmsg, buffers, ancdata, flags)
-        address = await self._resolve(address, local=False)
+        address = await self._resolve_address_nocp(address, local=False)
         return await self._io(wait_writable, self._sock.sendmsg, buffers, ancdata, flags, address)
