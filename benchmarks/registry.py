@@ -195,6 +195,19 @@ WORKLOADS: tuple[Workload, ...] = (
         smoke_size=20,
     ),
     Workload(
+        name="to-process",
+        module="to_process",
+        summary="`to_process.run_sync(noop)` round trips, one at a time "
+        "(asyncio: `run_in_executor(ProcessPoolExecutor(1))`)",
+        metrics=(US_PER_OP,),
+        full_size=2_000,
+        quick_size=500,
+        smoke_size=10,
+        # Trio has no process pool: the only target is asyncio's.
+        impls=("nursery", "asyncio", "uvloop"),
+        time_targets={"asyncio": 1.0},
+    ),
+    Workload(
         name="memory-10k",
         module="memory",
         summary="bytes per sleeping task, 10,000 tasks asleep",

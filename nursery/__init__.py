@@ -8,6 +8,7 @@ from . import abc as abc
 from . import from_thread as from_thread
 from . import lowlevel as lowlevel
 from . import socket as socket
+from . import to_process as to_process
 from . import to_thread as to_thread
 from ._channel import MemoryChannelStatistics as MemoryChannelStatistics
 from ._channel import MemoryReceiveChannel as MemoryReceiveChannel
@@ -33,9 +34,14 @@ from ._core._sleep import current_effective_deadline as current_effective_deadli
 from ._core._sleep import sleep as sleep
 from ._core._sleep import sleep_forever as sleep_forever
 from ._core._sleep import sleep_until as sleep_until
+from ._file_io import open_file as open_file
+from ._file_io import wrap_file as wrap_file
+from ._path import Path as Path
+from ._path import PosixPath as PosixPath
 from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
+from ._signals import open_signal_receiver as open_signal_receiver
 from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
 from ._stapled_stream import StapledStream as StapledStream

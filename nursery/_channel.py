@@ -36,8 +36,8 @@ from typing import Any, Final, Generic, ParamSpec, Self, TypeVar, final
 
 import attrs
 
-from ._core._context import GLOBAL_RUN_CONTEXT as _RUN_CONTEXT
-from ._core._context import NOT_IN_RUN, current_task
+from ._core._context import TASK_HINT as _TASK_HINT
+from ._core._context import current_task
 from ._core._exceptions import (
     BrokenResourceError,
     ClosedResourceError,
@@ -49,11 +49,11 @@ from ._core._nursery import open_nursery
 from ._core._parking_lot import ParkingLot
 from ._core._task import Task
 from ._core._traps import (
+    SHIELDED_CHECKPOINT_TRAP,
     Abort,
     RaiseCancelT,
-    cancel_shielded_checkpoint,
     checkpoint,
-    wait_task_rescheduled,
+    suspend_task,
 )
 from ._core._util import NoPublicConstructor
 from ._groups import raise_single_error
@@ -133,30 +133,20 @@ class _Wait(enum.Enum):
 _WAIT: Final = _Wait.WAIT
 
 
-def _cancel_point() -> Task | None:
-    """The test that ``checkpoint_if_cancelled()`` makes, as a plain call: awaiting that
-    coroutine would cost a coroutine object, twice per item on a channel.
-
-    Returns the current task, after counting a cancel point; or None if a checkpoint
-    now would raise (``Cancelled``, or ``KeyboardInterrupt`` for the main task). The
-    caller must then await ``checkpoint()``, which raises it with a schedule point, as
-    ``checkpoint_if_cancelled()`` does, before anything has been sent or taken.
-    """
-    try:
-        task = _RUN_CONTEXT.task
-    except AttributeError:
-        raise RuntimeError(NOT_IN_RUN) from None
-    if task._cancel_status.effectively_cancelled or task._ki_pending:
-        return None
-    task._cancel_points += 1
-    return task
-
-
-async def _raising_checkpoint() -> Task:
-    """The checkpoint that ``_cancel_point()`` asked for: it raises (unless the task was
-    shielded meanwhile, and then the operation goes ahead)."""
-    await checkpoint()
-    return current_task()
+# The cancel point that send() and receive() make before touching the channel: the
+# test that ``checkpoint_if_cancelled()`` makes, written out where it is used, since
+# awaiting that coroutine (or even calling a helper) costs a visible share of an item's
+# trip through a channel. Only when it must raise does it await ``checkpoint()``, which
+# raises with a schedule point, before anything has been sent or taken (or, if the task
+# was shielded meanwhile, returns, and the operation goes ahead).
+#
+#     task = _TASK_HINT.get()
+#     if task is None or task._runner.current_task is not task:
+#         task = current_task()          # the hint is missing or stale (see _context)
+#     if task._cancel_status.effectively_cancelled or task._ki_pending:
+#         await checkpoint()
+#     else:
+#         task._cancel_points += 1
 
 
 def _wake_own_waiters(waiters: OrderedDict[Task, Any], handle: object, message: str) -> None:
@@ -240,7 +230,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
             raise ClosedResourceError("this send channel was closed")
         state = self._state
         if state.receive_waiters:
-            receiver, _ = state.receive_waiters.popitem(last=False)
+            receiver, _ = state.receive_waiters.popitem(False)
             # The kernel's reschedule without the argument checks of the public
             # reschedule(): this is the hot path, and the task is known to be asleep.
             receiver._runner.reschedule_value(receiver, value)
@@ -274,10 +264,21 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
         # send completes at once, a schedule point that cannot be cancelled, since the
         # value is delivered by then. That is checkpoint_if_cancelled() followed by
         # cancel_shielded_checkpoint(), as in Trio, with the first one made cheaper.
-        task = _cancel_point() or await _raising_checkpoint()
+        task = _TASK_HINT.get()
+        if task is None or task._runner.current_task is not task:
+            task = current_task()
+        if task._cancel_status.effectively_cancelled or task._ki_pending:
+            await checkpoint()
+        else:
+            task._cancel_points += 1
         if self._put(value):
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return
+        await suspend_task(task, self._queue(task, value))
+
+    def _queue(self, task: Task, value: T) -> Callable[[RaiseCancelT], Abort]:
+        """Queue ``task`` as a sender waiting with ``value``; return the abort function of
+        its wait. (Apart from send(), so that send() itself holds no closure cells.)"""
         waiters = self._state.send_waiters
         waiters[task] = value
         task.custom_sleep_data = self
@@ -286,7 +287,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
             del waiters[task]
             return Abort.SUCCEEDED
 
-        await wait_task_rescheduled(abort)
+        return abort
 
     @enable_ki_protection
     def clone(self) -> MemorySendChannel[T]:
@@ -367,7 +368,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         if state.send_waiters:
             # The buffer is full (or unbuffered): take its head, and let the oldest
             # waiting sender's value take the free place at its tail.
-            sender, value = state.send_waiters.popitem(last=False)
+            sender, value = state.send_waiters.popitem(False)
             sender._runner.reschedule_value(sender, None)
             if buffer:
                 buffer.append(value)
@@ -408,12 +409,18 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         """
         # As in send(): a cancel point before anything is taken, and a schedule point
         # that cannot be cancelled after.
-        task = _cancel_point() or await _raising_checkpoint()
+        task = _TASK_HINT.get()
+        if task is None or task._runner.current_task is not task:
+            task = current_task()
+        if task._cancel_status.effectively_cancelled or task._ki_pending:
+            await checkpoint()
+        else:
+            task._cancel_points += 1
         value = self._take()
         if value is _WAIT:
-            received: T = await wait_task_rescheduled(self._queue(task))
+            received: T = await suspend_task(task, self._queue(task))
             return received
-        await cancel_shielded_checkpoint()
+        await SHIELDED_CHECKPOINT_TRAP
         return value
 
     @enable_ki_protection
@@ -421,15 +428,21 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         # receive() written out again rather than awaited: one coroutine less to
         # create, and to pass through at every suspension, per item of an
         # ``async for`` over a channel.
-        task = _cancel_point() or await _raising_checkpoint()
+        task = _TASK_HINT.get()
+        if task is None or task._runner.current_task is not task:
+            task = current_task()
+        if task._cancel_status.effectively_cancelled or task._ki_pending:
+            await checkpoint()
+        else:
+            task._cancel_points += 1
         try:
             value = self._take()
             if value is _WAIT:
-                received: T = await wait_task_rescheduled(self._queue(task))
+                received: T = await suspend_task(task, self._queue(task))
                 return received
         except EndOfChannel:
             raise StopAsyncIteration from None
-        await cancel_shielded_checkpoint()
+        await SHIELDED_CHECKPOINT_TRAP
         return value
 
     @enable_ki_protection

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import pathlib
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
 
@@ -30,6 +32,7 @@ PUBLIC_MODULES: list[ModuleType] = [
     nursery.to_thread,
     nursery.from_thread,
     nursery.socket,
+    nursery.to_process,
 ]
 
 Case = Callable[[], Awaitable[object]]
@@ -357,7 +360,59 @@ CASES: dict[str, Case] = {
         nursery.testing.check_half_closeable_stream(_memory_two_way, None)
     ),
     **_SOCKET_CASES,
+    # Under the autojump clock the timeout may cut the call short (the worker starts in
+    # real time): a cancelled call is still a checkpoint, and kills its worker.
+    "nursery.to_process.run_sync": lambda: nursery.to_process.run_sync(int),
 }
+
+
+# -- files: open_file and every async method of nursery.Path (and of PosixPath, which
+# inherits them), each run on a fresh little tree: a file, a symlink to it, an empty dir.
+_PATH_CALLS: dict[str, tuple[str, tuple[object, ...]]] = {  # name: (path, arguments)
+    "glob": (".", ("*",)),
+    "rglob": (".", ("*",)),
+    "iterdir": (".", ()),
+    "readlink": ("link", ()),
+    "rmdir": ("empty", ()),
+    "mkdir": ("new", ()),
+    "touch": ("new", ()),
+    "write_bytes": ("new", (b"x",)),
+    "write_text": ("new", ("x",)),
+    "chmod": ("file", (0o644,)),
+    "lchmod": ("file", (0o644,)),
+    "samefile": ("file", ("{tmp}/link",)),
+    "rename": ("file", ("{tmp}/renamed",)),
+    "replace": ("file", ("{tmp}/renamed",)),
+    "symlink_to": ("symlink", ("file",)),
+    "hardlink_to": ("hardlink", ("{tmp}/file",)),
+}
+
+
+async def _path_method(name: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        (pathlib.Path(tmp) / "file").write_text("x")
+        (pathlib.Path(tmp) / "link").symlink_to("file")
+        (pathlib.Path(tmp) / "empty").mkdir()
+        where, args = _PATH_CALLS.get(name, ("file", ()))
+        args = tuple(arg.format(tmp=tmp) if isinstance(arg, str) else arg for arg in args)
+        result = await getattr(nursery.Path(tmp, where), name)(*args)
+        if name == "open":
+            with nursery.CancelScope(shield=True):
+                await result.aclose()
+
+
+async def _open_file() -> None:
+    with tempfile.NamedTemporaryFile() as f:
+        opened = await nursery.open_file(f.name)
+        with nursery.CancelScope(shield=True):
+            await opened.aclose()
+
+
+CASES["nursery.open_file"] = _open_file
+for _name, _member in vars(nursery.Path).items():
+    if inspect.iscoroutinefunction(_member):
+        for _cls in ("Path", "PosixPath"):
+            CASES[f"nursery.{_cls}.{_name}"] = lambda name=_name: _path_method(name)
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
 NOT_CANCEL_POINTS = {
@@ -373,7 +428,12 @@ def _is_async(obj: object) -> bool:
         return True
     code = getattr(obj, "__code__", None)
     # Generator-based coroutines (types.coroutine): the kernel's traps.
-    return code is not None and bool(code.co_flags & inspect.CO_ITERABLE_COROUTINE)
+    if code is not None and bool(code.co_flags & inspect.CO_ITERABLE_COROUTINE):
+        return True
+    # Plain functions that return an awaitable, to be awaited at once: the checkpoint
+    # traps, which hand out a shared awaitable instead of building a coroutine.
+    returns = str(getattr(obj, "__annotations__", {}).get("return", ""))
+    return callable(obj) and returns.startswith("Awaitable")
 
 
 def public_async_functions() -> Iterator[str]:

@@ -46,9 +46,8 @@ class AsyncGenHooks:
             sys.set_asyncgen_hooks(*self.previous)
 
     def firstiter(self, agen: AGen) -> None:
-        if getattr(_context.GLOBAL_RUN_CONTEXT, "runner", None) is self.runner and hasattr(
-            _context.GLOBAL_RUN_CONTEXT, "task"
-        ):
+        runner = getattr(_context.GLOBAL_RUN_CONTEXT, "runner", None)
+        if runner is self.runner and runner.current_task is not None:
             self.alive.add(agen)
             return
         self.foreign.add(id(agen))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from ._runner import Runner
 
-_RUN_CONTEXT = _context.GLOBAL_RUN_CONTEXT
+_TASK_HINT = _context.TASK_HINT
 _inf = math.inf
 _isnan = math.isnan
 
@@ -96,10 +96,7 @@ class CancelScope(metaclass=Final):
 
     @enable_ki_protection
     def __enter__(self) -> Self:
-        try:
-            task = _RUN_CONTEXT.task
-        except AttributeError:
-            task = _context.current_task()  # raises the "not inside a run" error
+        task = _context.current_task()
         if self._has_been_entered:
             raise RuntimeError("Each CancelScope may only be used for a single 'with' block")
         self._has_been_entered = True
@@ -135,9 +132,14 @@ class CancelScope(metaclass=Final):
         status = self._cancel_status
         if exc is None and status is not None and not status.children:
             # The common case, kept short: leaving normally, properly nested.
-            task = getattr(_RUN_CONTEXT, "task", None)
-            if task is not None and task._cancel_status is status:
-                parent: CancelStatus = status.parent
+            task = _TASK_HINT.get()
+            if (
+                task is not None
+                and task._cancel_status is status
+                and task._runner.current_task is task
+            ):
+                # Only the root's status has no parent, and no scope owns the root's.
+                parent: CancelStatus = status.parent  # type: ignore[assignment]
                 status.tasks.discard(task)
                 task._cancel_status = parent
                 parent.tasks.add(task)
@@ -221,7 +223,7 @@ class CancelScope(metaclass=Final):
         ``Cancelled`` this causes, to tell where it came from."""
         if self._cancel_called:
             return
-        task = getattr(_context.GLOBAL_RUN_CONTEXT, "task", None)
+        task = _context.current_task_or_none()
         self._cancel(CancelReason("explicit", reason, None if task is None else repr(task)))
 
     def _cancel(self, reason: CancelReason) -> None:

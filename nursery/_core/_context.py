@@ -1,7 +1,20 @@
-"""The one place that knows which run (and which task) this thread is in."""
+"""The one place that knows which run (and which task) this thread is in.
+
+The run of a thread lives in a thread-local; the task stepping right now is
+``runner.current_task``, a plain attribute the loop writes once a step. Finding it
+through the thread-local costs a lookup that shows in every checkpoint, so each task's
+own contextvars carry a hint, ``TASK_HINT``, set once when the task is spawned: a
+context-variable read is several times cheaper than a thread-local one.
+
+The hint is only trusted when the runner agrees that its task is the one stepping now.
+It can be wrong: a task's context copied into another thread carries it along, and a
+context handed to ``spawn_system_task`` is not marked (it is the caller's object). In
+those cases the answer comes from the thread-local, which is always right.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from typing import TYPE_CHECKING
 
@@ -12,10 +25,13 @@ if TYPE_CHECKING:
 
 class _RunContext(threading.local):
     runner: Runner
-    task: Task
 
 
 GLOBAL_RUN_CONTEXT = _RunContext()
+
+TASK_HINT: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
+    "nursery.current_task", default=None
+)
 
 NOT_IN_RUN = "must be called from inside nursery.run() (no run is active in this thread)"
 
@@ -30,10 +46,20 @@ def current_runner() -> Runner:
 
 def current_task() -> Task:
     """The task that is running now."""
-    try:
-        return GLOBAL_RUN_CONTEXT.task
-    except AttributeError:
-        raise RuntimeError(NOT_IN_RUN) from None
+    task = TASK_HINT.get()
+    if task is not None and task._runner.current_task is task:
+        return task
+    task = current_task_or_none()
+    if task is None:
+        raise RuntimeError(NOT_IN_RUN)
+    return task
+
+
+def current_task_or_none() -> Task | None:
+    """The task that is running now in this thread, or None (outside a run, or in the
+    kernel's own work between steps). Asks the thread-local: not for hot paths."""
+    runner = getattr(GLOBAL_RUN_CONTEXT, "runner", None)
+    return None if runner is None else runner.current_task
 
 
 def in_run() -> bool:
@@ -43,4 +69,4 @@ def in_run() -> bool:
 
 def in_task() -> bool:
     """Whether a task of a run is executing in this thread right now."""
-    return hasattr(GLOBAL_RUN_CONTEXT, "task")
+    return current_task_or_none() is not None

@@ -69,7 +69,7 @@ def ki_protected_at(frame: FrameType | None) -> bool:
             # Reached from below the kernel's stepping function: inside a task's step
             # the task decides (system tasks are protected); between steps it is the
             # kernel's own work (I/O, deadlines, abort functions), so protected.
-            task = getattr(_context.GLOBAL_RUN_CONTEXT, "task", None)
+            task = _context.current_task_or_none()
             return task is None or bool(task._system_task)
         verdict = _protection.get(code)
         if verdict is not None:

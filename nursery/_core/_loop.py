@@ -30,7 +30,7 @@ from ._instruments import Instruments
 from ._ki import enable_ki_protection, ki_protected_at, mark_task_boundary
 from ._runner import Runner
 from ._task import Task
-from ._traps import CHECKPOINT, SHIELDED_CHECKPOINT, WaitMessage
+from ._traps import CHECKPOINT, SHIELDED_CHECKPOINT, WAIT
 
 T = TypeVar("T")
 
@@ -95,8 +95,6 @@ def run(
         asyncgen_hooks.uninstall()
         runner.close()
         del GLOBAL_RUN_CONTEXT.runner
-        if hasattr(GLOBAL_RUN_CONTEXT, "task"):
-            del GLOBAL_RUN_CONTEXT.task
     result: T = _final_result(runner)
     return result
 
@@ -127,65 +125,33 @@ def _main_loop(runner: Runner) -> None:
     """Drive the run until no task is left. Also the task boundary for KeyboardInterrupt
     protection: the frame that steps tasks."""
     clock = runner.clock
-    io = runner.io
     deadlines = runner.deadlines
     instruments = runner.instruments
     rand = runner.random.random
-    ctx = GLOBAL_RUN_CONTEXT
     spare: list[Task] = []
     steps_since_poll = POLL_EVERY_STEPS
 
     while runner.tasks:
-        idle_primed = 0
-        busy = bool(runner.runq)
-        if busy:
-            timeout = 0.0
+        if runner.runq:
+            # Busy: look for I/O without waiting, and only every POLL_EVERY_STEPS steps.
+            if steps_since_poll >= POLL_EVERY_STEPS:
+                steps_since_poll = 0
+                _poll_io(runner, 0.0)
+            if deadlines.heap:
+                deadlines.expire(clock.current_time())
         else:
-            timeout = clock.deadline_to_sleep_time(deadlines.next_deadline())
-            if timeout < 0:
-                timeout = 0.0
-            if runner.waiting_for_idle:
-                cushion = runner.waiting_for_idle.peekitem(0)[0][0]
-                if cushion < timeout:
-                    timeout = cushion
-                    idle_primed = _IDLE_WAITERS
-            if runner.clock_autojump_threshold < timeout:
-                timeout = runner.clock_autojump_threshold
-                idle_primed = _AUTOJUMP
-
-        if not busy or steps_since_poll >= POLL_EVERY_STEPS:
             steps_since_poll = 0
-            if "before_io_wait" in instruments:
-                instruments.call("before_io_wait", timeout)
-            events = io.get_events(timeout)
-            if "after_io_wait" in instruments:
-                instruments.call("after_io_wait", timeout)
-            if events:
-                io.process_events(events)
-
-        if deadlines.heap:
-            deadlines.expire(clock.current_time())
-
-        if idle_primed and not runner.runq:
-            if idle_primed == _IDLE_WAITERS:
-                waiting = runner.waiting_for_idle
-                cushion = waiting.peekitem(0)[0][0]
-                while waiting:
-                    key, task = waiting.peekitem(0)
-                    if key[0] != cushion:
-                        break
-                    del waiting[key]
-                    runner.reschedule_value(task, None)
-            else:
-                clock._autojump()  # type: ignore[attr-defined]
+            _wait_for_work(runner)
+            if not runner.runq:
+                continue
 
         batch = runner.runq
-        if not batch:
-            continue
         runner.runq = spare
-        if len(batch) > 1 and rand() < 0.5:
+        size = len(batch)
+        steps_since_poll += size
+        runner.batches += 1  # the tasks' schedule-point count (Task._schedule_points)
+        if size > 1 and rand() < 0.5:
             batch.reverse()
-        steps_since_poll += len(batch)
         instrumented = bool(instruments)
         runq_append = spare.append if not instrumented else runner.reschedule_same
 
@@ -195,27 +161,26 @@ def _main_loop(runner: Runner) -> None:
         for task in batch:
             if instrumented and "before_task_step" in instruments:
                 instruments.call("before_task_step", task)
-            ctx.task = task
+            runner.current_task = task
             exc = task._next_exc
             try:
                 if exc is None:
                     value = task._next_value
                     task._next_value = None
-                    msg = task.context.run(task.coro.send, value)
+                    msg = task.context.run(task._coro_send, task.coro, value)
                 else:
                     task._next_exc = None
                     msg = task.context.run(task.coro.throw, exc)
                     del exc
             except StopIteration as stop:
-                del ctx.task
+                runner.current_task = None
                 runner.task_exited(task, stop.value, None)
             except BaseException as error:
-                del ctx.task
+                runner.current_task = None
                 # Drop this frame from the traceback: it is the kernel, not the task.
                 error.__traceback__ = error.__traceback__.tb_next  # type: ignore[union-attr]
                 runner.task_exited(task, None, error)
             else:
-                task._schedule_points += 1
                 if msg is CHECKPOINT:
                     task._cancel_points += 1
                     if task._cancel_status.effectively_cancelled:
@@ -223,31 +188,76 @@ def _main_loop(runner: Runner) -> None:
                     elif task._ki_pending:
                         task._next_exc = _take_ki(task)
                     runq_append(task)
-                elif type(msg) is WaitMessage:
+                elif msg is SHIELDED_CHECKPOINT:
+                    runq_append(task)
+                elif msg is WAIT:
+                    # The trap put the wait's abort function in the task already.
                     task._cancel_points += 1
-                    task._abort_func = msg.abort_func
                     if task._ki_pending or task._cancel_status.effectively_cancelled:
                         # The abort function runs on the kernel's behalf, outside the
                         # task (which has suspended): it may reschedule the task itself.
-                        del ctx.task
+                        runner.current_task = None
                         if task._ki_pending:
                             task._attempt_delivery_of_pending_ki()
                         else:
                             task._attempt_delivery_of_any_pending_cancel()
-                elif msg is SHIELDED_CHECKPOINT:
-                    runq_append(task)
                 else:
                     task._next_exc = _foreign_yield_error(task, msg)
                     runq_append(task)
             if instrumented and "after_task_step" in instruments:
                 instruments.call("after_task_step", task)
-        try:
-            del ctx.task
-        except AttributeError:
-            pass
+        runner.current_task = None
         # The finished batch's list becomes the next run queue: no allocation per pass.
         batch.clear()
         spare = batch
+
+
+def _poll_io(runner: Runner, timeout: float) -> None:
+    """Wait up to ``timeout`` seconds for I/O, and wake the tasks it concerns."""
+    instruments = runner.instruments
+    if "before_io_wait" in instruments:
+        instruments.call("before_io_wait", timeout)
+    events = runner.io.get_events(timeout)
+    if "after_io_wait" in instruments:
+        instruments.call("after_io_wait", timeout)
+    if events:
+        runner.io.process_events(events)
+
+
+def _wait_for_work(runner: Runner) -> None:
+    """Nothing is runnable: sleep in epoll until I/O, the next deadline, or the moment
+    idleness counts (``wait_all_tasks_blocked``'s cushion, the mock clock's autojump
+    threshold); then fire expired deadlines, and if still nothing is runnable, act on
+    the idleness."""
+    clock = runner.clock
+    deadlines = runner.deadlines
+    idle_primed = 0
+    timeout = clock.deadline_to_sleep_time(deadlines.next_deadline())
+    if timeout < 0:
+        timeout = 0.0
+    if runner.waiting_for_idle:
+        cushion = runner.waiting_for_idle.peekitem(0)[0][0]
+        if cushion < timeout:
+            timeout = cushion
+            idle_primed = _IDLE_WAITERS
+    if runner.clock_autojump_threshold < timeout:
+        timeout = runner.clock_autojump_threshold
+        idle_primed = _AUTOJUMP
+    _poll_io(runner, timeout)
+    if deadlines.heap:
+        deadlines.expire(clock.current_time())
+    if idle_primed and not runner.runq:
+        if idle_primed == _IDLE_WAITERS:
+            waiting = runner.waiting_for_idle
+            cushion = waiting.peekitem(0)[0][0]
+            while waiting:
+                key, task = waiting.peekitem(0)
+                if key[0] != cushion:
+                    break
+                del waiting[key]
+                runner.reschedule_value(task, None)
+        else:
+            clock._autojump()  # type: ignore[attr-defined]
 
 
 def _foreign_yield_error(task: Task, msg: object) -> TypeError:

@@ -13,7 +13,7 @@ from ._context import current_task
 from ._exceptions import BrokenResourceError
 from ._ki import enable_ki_protection
 from ._task import Task
-from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
+from ._traps import Abort, RaiseCancelT, suspend_task
 from ._util import Final
 
 
@@ -69,7 +69,7 @@ class ParkingLot(metaclass=Final):
             del lot._parked[task]
             return Abort.SUCCEEDED
 
-        await wait_task_rescheduled(abort)
+        await suspend_task(task, abort)
 
     def _pop_several(self, count: int | float) -> list[Task]:
         parked = self._parked

@@ -86,6 +86,9 @@ class Runner:
         self.clock_autojump_threshold = float("inf")
         self.ki_pending = False
         self.crashed: InternalError | None = None
+        # The task being stepped now; None between steps (see _context).
+        self.current_task: Task | None = None
+        self.batches = 0
 
         self.init_task: Task | None = None
         self.main_task: Task | None = None
@@ -124,6 +127,7 @@ class Runner:
         the task is named after ``name_from`` (default: ``async_fn``)."""
         if nursery is not None and nursery._closed:
             raise RuntimeError("this nursery is closed to new tasks")
+        own_context = context is None
         if context is None:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
         if type(async_fn) is FunctionType and async_fn.__code__.co_flags & CO_COROUTINE:
@@ -138,6 +142,10 @@ class Runner:
         elif not isinstance(name, str):
             name = str(name)
         task: Task = _new_task(Task, coro, self, name, nursery, context, system_task)
+        if own_context:
+            # The hint that finds the current task cheaply (see _context). A context
+            # the caller handed in is theirs, and left alone.
+            context.run(_context.TASK_HINT.set, task)
         self.tasks.add(task)
         status = nursery._cancel_status if nursery is not None else self.root_status
         if nursery is not None:
@@ -314,9 +322,7 @@ def reschedule(task: Task, next_send: outcome.Outcome[Any] = _NONE_VALUE) -> Non
         raise RuntimeError(f"{task!r} is not a living task of this run")
     # An asleep task has an abort function, unless its abort already failed; only then
     # are the (rarer, slower) checks needed: running now, or already in the run queue.
-    if task._abort_func is None and (
-        task is getattr(_context.GLOBAL_RUN_CONTEXT, "task", None) or task in runner.runq
-    ):
+    if task._abort_func is None and (task is runner.current_task or task in runner.runq):
         raise RuntimeError(
             f"reschedule() of {task!r}, which is not asleep in wait_task_rescheduled()"
         )

@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from . import _context
 from ._ki import enable_ki_protection
-from ._traps import Abort, RaiseCancelT, checkpoint, wait_task_rescheduled
+from ._traps import CHECKPOINT_TRAP, Abort, RaiseCancelT, wait_task_rescheduled
 
 
 def _abort_forever(_: RaiseCancelT) -> Abort:
@@ -53,7 +53,7 @@ async def sleep(seconds: float) -> None:
     checkpoint."""
     if seconds == 0:
         _context.current_task()  # outside a run this must fail like any other sleep
-        await checkpoint()
+        await CHECKPOINT_TRAP
         return
     if not seconds >= 0:
         raise ValueError(f"sleep(seconds) must be >= 0 and not NaN, got {seconds!r}")

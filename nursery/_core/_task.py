@@ -68,6 +68,7 @@ class Task(metaclass=NoPublicConstructor):
         "_cancel_points",
         "_cancel_status",
         "_child_nurseries",
+        "_coro_send",
         "_deadline_seq",
         "_ki_pending",
         "_name",
@@ -75,7 +76,6 @@ class Task(metaclass=NoPublicConstructor):
         "_next_value",
         "_parent_nursery",
         "_runner",
-        "_schedule_points",
         "_system_task",
         "context",
         "coro",
@@ -93,6 +93,9 @@ class Task(metaclass=NoPublicConstructor):
         system_task: bool,
     ) -> None:
         self.coro = coro
+        # The coroutine type's own send, shared by every task of that type: the loop
+        # calls it with the coroutine, so that no bound method is built per step.
+        self._coro_send = type(coro).send
         self._runner = runner
         # A str, or the function the task runs: its name is worked out only if asked
         # for, which keeps spawning cheap.
@@ -108,9 +111,17 @@ class Task(metaclass=NoPublicConstructor):
         self._next_value: Any = None
         self._next_exc: BaseException | None = None
         self._cancel_points = 0
-        self._schedule_points = 0
         self._ki_pending = False
         self._deadline_seq = 0  # a pending sleep's entry in the deadline heap
+
+    @property
+    def _schedule_points(self) -> int:
+        """A count that has grown if, and only if, this task passed a schedule point
+        since it was last read, when read from inside the task itself (what
+        ``assert_checkpoints`` needs): the run's count of batches. A task that yields
+        resumes in a later batch; one that does not stays inside one step, during which
+        no batch begins. One increment a batch instead of one a step."""
+        return self._runner.batches
 
     def _deadline_expired(self) -> None:
         """The end of a ``sleep``: wake up."""

@@ -11,9 +11,12 @@ from __future__ import annotations
 import enum
 import types
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Final, NoReturn, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
 from ._context import current_task
+
+if TYPE_CHECKING:
+    from ._task import Task
 from ._ki import enable_ki_protection
 
 
@@ -45,49 +48,72 @@ class ShieldedCheckpointMessage:
 
 @final
 class WaitMessage:
-    """Park me until someone calls ``reschedule``; ``abort_func`` undoes the wait."""
+    """Park me until someone calls ``reschedule``. The abort function that undoes the
+    wait is already in the task's ``_abort_func``: the trap sets it just before it
+    yields, so that no message object is built per wait."""
 
-    __slots__ = ("abort_func",)
-
-    def __init__(self, abort_func: Callable[[RaiseCancelT], Abort]) -> None:
-        self.abort_func = abort_func
+    __slots__ = ()
 
 
 CHECKPOINT: Final = CheckpointMessage()
 SHIELDED_CHECKPOINT: Final = ShieldedCheckpointMessage()
+WAIT: Final = WaitMessage()
+
+
+# The two checkpoint traps are singletons whose ``await`` yields their message once,
+# through the iterator of a one-item tuple: no generator (object, frame, resumption) is
+# built per checkpoint, and each ``await`` gets an iterator of its own. The loop resumes
+# a task after a checkpoint by sending None, which ends the iteration.
+
+
+@final
+class _CheckpointTrap:
+    __slots__ = ()
+    __await__ = (CHECKPOINT,).__iter__
+
+
+@final
+class _ShieldedCheckpointTrap:
+    __slots__ = ()
+    __await__ = (SHIELDED_CHECKPOINT,).__iter__
+
+
+CHECKPOINT_TRAP: Final[Awaitable[None]] = _CheckpointTrap()  # type: ignore[assignment]
+SHIELDED_CHECKPOINT_TRAP: Final[Awaitable[None]] = _ShieldedCheckpointTrap()  # type: ignore[assignment]
+
+
+def checkpoint() -> Awaitable[None]:
+    """A checkpoint: a schedule point and a cancel point.
+
+    Lets other tasks run, and raises ``Cancelled`` if this task is inside a cancelled
+    scope.
+    """
+    return CHECKPOINT_TRAP
+
+
+def cancel_shielded_checkpoint() -> Awaitable[None]:
+    """A schedule point that is not a cancel point."""
+    return SHIELDED_CHECKPOINT_TRAP
 
 
 @types.coroutine
-def _checkpoint() -> Generator[CheckpointMessage, None, None]:
-    yield CHECKPOINT
+def suspend_task(
+    task: Task, abort_func: Callable[[RaiseCancelT], Abort]
+) -> Generator[WaitMessage, Any, Any]:
+    """``wait_task_rescheduled`` for kernel code that knows the current task already.
 
-
-# Typed as returning an Awaitable: a generator-based coroutine is awaitable but not a
-# ``Coroutine`` in the typing sense.
-checkpoint: Callable[[], Awaitable[None]] = _checkpoint
-checkpoint.__doc__ = """A checkpoint: a schedule point and a cancel point.
-
-Lets other tasks run, and raises ``Cancelled`` if this task is inside a cancelled scope.
-"""
-
-
-@types.coroutine
-def _cancel_shielded_checkpoint() -> Generator[ShieldedCheckpointMessage, None, None]:
-    yield SHIELDED_CHECKPOINT
-
-
-cancel_shielded_checkpoint: Callable[[], Awaitable[None]] = _cancel_shielded_checkpoint
-cancel_shielded_checkpoint.__doc__ = """A schedule point that is not a cancel point."""
+    The abort function goes into the task only here, when the wait is awaited and the
+    task is about to yield: a running task must never carry one, since an abort
+    function is the kernel's sign that a task is asleep.
+    """
+    task._abort_func = abort_func
+    return (yield WAIT)
 
 
 @types.coroutine
-def _wait_task_rescheduled(
+def wait_task_rescheduled(
     abort_func: Callable[[RaiseCancelT], Abort],
 ) -> Generator[WaitMessage, Any, Any]:
-    return (yield WaitMessage(abort_func))
-
-
-def wait_task_rescheduled(abort_func: Callable[[RaiseCancelT], Abort]) -> Awaitable[Any]:
     """Put this task to sleep until ``reschedule(task, outcome)`` wakes it.
 
     The outcome's value is returned (or its error raised). If the task is cancelled while
@@ -97,7 +123,8 @@ def wait_task_rescheduled(abort_func: Callable[[RaiseCancelT], Abort]) -> Awaita
     undone, and then something must still call ``reschedule``. Calling ``raise_cancel``
     inside ``abort_func`` lets the function capture the exception instead.
     """
-    return _wait_task_rescheduled(abort_func)
+    current_task()._abort_func = abort_func
+    return (yield WAIT)
 
 
 @enable_ki_protection
@@ -110,5 +137,5 @@ async def checkpoint_if_cancelled() -> None:
     if task._cancel_status.effectively_cancelled or (
         task is task._runner.main_task and task._runner.ki_pending
     ):
-        await _checkpoint()
+        await CHECKPOINT_TRAP
     task._cancel_points += 1

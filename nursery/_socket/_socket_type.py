@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, overload
 
-from .._core._context import GLOBAL_RUN_CONTEXT, NOT_IN_RUN, in_run
+from .._core._context import current_task, in_run
 from .._core._exceptions import Cancelled
 from .._core._runner import notify_closing, wait_readable, wait_writable
 from .._core._traps import cancel_shielded_checkpoint, checkpoint
@@ -41,13 +41,13 @@ _LISTEN_BACKLOG = min(_stdlib.SOMAXCONN, 128)
 def _cancel_pending() -> bool:
     """Count a cancel point on the running task, and say whether a cancellation (or a
     KeyboardInterrupt) is waiting to be delivered, in which case the caller must pass a
-    real checkpoint before doing anything."""
-    try:
-        task = GLOBAL_RUN_CONTEXT.task
-    except AttributeError:
-        raise RuntimeError(NOT_IN_RUN) from None
+    real checkpoint before doing anything. (``checkpoint_if_cancelled`` without the
+    coroutine: this is on every socket operation.)"""
+    task = current_task()  # RuntimeError outside a run
     task._cancel_points += 1
-    return task._cancel_status.effectively_cancelled or task._ki_pending
+    return task._cancel_status.effectively_cancelled or (
+        task._runner.ki_pending and task is task._runner.main_task
+    )
 
 
 class SocketType:
