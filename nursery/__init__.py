@@ -36,11 +36,14 @@ from ._core._sleep import sleep_forever as sleep_forever
 from ._core._sleep import sleep_until as sleep_until
 from ._file_io import open_file as open_file
 from ._file_io import wrap_file as wrap_file
+from ._open_tcp_stream import open_tcp_stream as open_tcp_stream
 from ._path import Path as Path
 from ._path import PosixPath as PosixPath
 from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
+from ._serve import serve_listeners as serve_listeners
+from ._serve import serve_tcp as serve_tcp
 from ._signals import open_signal_receiver as open_signal_receiver
 from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
@@ -56,10 +59,12 @@ from ._sync import Lock as Lock
 from ._sync import LockStatistics as LockStatistics
 from ._sync import Semaphore as Semaphore
 from ._sync import StrictFIFOLock as StrictFIFOLock
+from ._tcp_listeners import open_tcp_listeners as open_tcp_listeners
 from ._timeouts import TooSlowError as TooSlowError
 from ._timeouts import fail_after as fail_after
 from ._timeouts import fail_at as fail_at
 from ._timeouts import move_on_after as move_on_after
 from ._timeouts import move_on_at as move_on_at
+from ._unix_socket import open_unix_socket as open_unix_socket
 
 __version__ = "0.1.0"

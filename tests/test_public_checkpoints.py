@@ -31,8 +31,8 @@ PUBLIC_MODULES: list[ModuleType] = [
     nursery.testing,
     nursery.to_thread,
     nursery.from_thread,
-    nursery.socket,
     nursery.to_process,
+    nursery.socket,
 ]
 
 Case = Callable[[], Awaitable[object]]
@@ -337,6 +337,9 @@ CASES: dict[str, Case] = {
     "nursery.gather": lambda: nursery.gather(_instant),
     "nursery.to_thread.run_sync": lambda: nursery.to_thread.run_sync(int),
     "nursery.testing.wait_all_threads_completed": nursery.testing.wait_all_threads_completed,
+    # Under the autojump clock the timeout may cut the call short (the worker starts in
+    # real time): a cancelled call is still a checkpoint, and kills its worker.
+    "nursery.to_process.run_sync": lambda: nursery.to_process.run_sync(int),
     **{f"nursery.StapledStream.{m}": functools.partial(_stapled, m) for m in STREAM_METHODS},
     "nursery.aclose_forcefully": lambda: nursery.aclose_forcefully(
         nursery.testing.MemorySendStream()
@@ -360,9 +363,6 @@ CASES: dict[str, Case] = {
         nursery.testing.check_half_closeable_stream(_memory_two_way, None)
     ),
     **_SOCKET_CASES,
-    # Under the autojump clock the timeout may cut the call short (the worker starts in
-    # real time): a cancelled call is still a checkpoint, and kills its worker.
-    "nursery.to_process.run_sync": lambda: nursery.to_process.run_sync(int),
 }
 
 
@@ -413,6 +413,50 @@ for _name, _member in vars(nursery.Path).items():
     if inspect.iscoroutinefunction(_member):
         for _cls in ("Path", "PosixPath"):
             CASES[f"nursery.{_cls}.{_name}"] = lambda name=_name: _path_method(name)
+# -- high-level networking: open_tcp_stream, listeners, serving ----------------------------
+
+
+async def _tcp_listener() -> nursery.SocketListener:
+    (listener,) = await nursery.open_tcp_listeners(0, host="127.0.0.1")
+    return listener
+
+
+async def _open_tcp_stream() -> None:
+    async with await _tcp_listener() as listener:
+        host, port = listener.socket.getsockname()
+        await (await nursery.open_tcp_stream(host, port)).aclose()
+
+
+async def _open_tcp_listeners() -> None:
+    for listener in await nursery.open_tcp_listeners(0, host="127.0.0.1"):
+        listener.socket.close()
+
+
+async def _do_nothing(stream: nursery.SocketStream) -> None:
+    pass
+
+
+async def _serve_listeners() -> None:
+    # Serves forever: ended by the timeout around every case.
+    await nursery.serve_listeners(_do_nothing, [await _tcp_listener()])
+
+
+async def _open_unix_socket() -> None:
+    with tempfile.TemporaryDirectory() as directory, socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(f"{directory}/sock")
+        listener.listen()
+        await (await nursery.open_unix_socket(f"{directory}/sock")).aclose()
+
+
+CASES.update(
+    {
+        "nursery.open_tcp_stream": _open_tcp_stream,
+        "nursery.open_tcp_listeners": _open_tcp_listeners,
+        "nursery.serve_listeners": _serve_listeners,
+        "nursery.serve_tcp": lambda: nursery.serve_tcp(_do_nothing, 0, host="127.0.0.1"),
+        "nursery.open_unix_socket": _open_unix_socket,
+    }
+)
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
 NOT_CANCEL_POINTS = {

@@ -24,6 +24,7 @@ from ..abc import ReceiveStream, SendStream
 from ._check_support import (
     Call,
     StreamMaker,
+    errors_are_failures,
     expect_checkpoint,
     expect_raises,
     fail,
@@ -70,6 +71,17 @@ async def receive_exactly(r: ReceiveStream, expected: bytes, sizes: tuple[int | 
         got += chunk
         if not expected.startswith(got):
             fail(f"received {bytes(got)!r}, which is not a prefix of {expected!r}")
+
+
+async def deliver(s: SendStream, r: ReceiveStream, data: bytes, what: str) -> None:
+    """Send ``data`` from one task while another receives it; a receiver still
+    waiting once every task is blocked means the data was lost."""
+    receiver: Call[None] = Call(f"receiving {what}")
+    async with open_nursery() as nursery:
+        nursery.start_soon(send_checked, s, data)
+        nursery.start_soon(receiver.run, functools.partial(receive_exactly, r, data, (None, 1)))
+        await wait_all_tasks_blocked()
+        receiver.expect_returned("once it had all been sent")
 
 
 async def receive_until_cancelled(r: ReceiveStream) -> None:
@@ -130,11 +142,23 @@ async def _concurrent_receive_is_busy(maker: OneWayMaker) -> None:
 
 async def _concurrent_send_is_busy(maker: OneWayMaker) -> None:
     async with _open(maker) as (s, r):
-        with expect_raises(BusyResourceError, "two tasks calling send_all at once"):
-            async with open_nursery() as nursery:
-                nursery.start_soon(s.send_all, b"x" * 100)
-                nursery.start_soon(s.send_all, b"y" * 100)
-                nursery.start_soon(receive_until_cancelled, r)
+        first: Call[None] = Call("send_all")
+        second: Call[None] = Call("send_all")
+        async with open_nursery() as nursery:
+            # Started together: whichever runs first is inside send_all, at a
+            # checkpoint, when the other arrives.
+            nursery.start_soon(first.run, functools.partial(s.send_all, b"x" * 100))
+            nursery.start_soon(second.run, functools.partial(s.send_all, b"y" * 100))
+            nursery.start_soon(receive_until_cancelled, r)
+            await wait_all_tasks_blocked()
+            errors = [call.error for call in (first, second)]
+            if not any(isinstance(error, BusyResourceError) for error in errors):
+                outcomes = " and ".join(call._outcome() for call in (first, second))
+                fail(
+                    "two tasks calling send_all at once: expected BusyResourceError "
+                    f"for one of them, but they {outcomes}"
+                )
+            nursery.cancel_scope.cancel()
 
 
 async def _wait_send_all_might_not_block_returns(maker: OneWayMaker) -> None:
@@ -175,16 +199,18 @@ async def _receive_blocks_until_data_then_end(maker: OneWayMaker) -> None:
             await wait_all_tasks_blocked()
             if at_end.expect_returned("once the sending end was closed") != b"":
                 fail(f"receive_some returned {at_end.result!r} instead of the end")
-        for _ in range(2):
-            if await receive_checked(r, 10) != b"":
-                fail("receive_some must keep returning b'' after the end of the stream")
+        with errors_are_failures("receive_some again after the end of the stream"):
+            for _ in range(2):
+                if await receive_checked(r, 10) != b"":
+                    fail("receive_some must keep returning b'' after the end of the stream")
 
 
 async def _closed_streams_refuse_operations(maker: OneWayMaker) -> None:
     async with _open(maker) as (s, r):
         for resource, name in ((s, "the send stream"), (r, "the receive stream")):
             for attempt in ("aclose", "a second aclose"):
-                with expect_checkpoint(f"{attempt} of {name}"):
+                action = f"{attempt} of {name}"
+                with errors_are_failures(action), expect_checkpoint(action):
                     await resource.aclose()
         with expect_raises(ClosedResourceError, "send_all after aclose"):
             await s.send_all(b"x")
@@ -239,8 +265,7 @@ async def _cancelled_receive_loses_nothing(maker: OneWayMaker) -> None:
             receiver.scope.cancel()
             await wait_all_tasks_blocked()
             receiver.expect_cancelled("after its cancel scope was cancelled")
-            nursery.start_soon(s.send_all, b"after")
-            await receive_exactly(r, b"after", (None,))
+            await deliver(s, r, b"after", "data sent after a receive_some was cancelled")
 
 
 CHECKS: tuple[Check, ...] = (

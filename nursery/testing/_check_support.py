@@ -106,9 +106,9 @@ async def opened(
     """A fresh pair from ``maker``, checked for the right interfaces, closed at the end
     whatever happens (even half-way through a failed check)."""
     pair = await maker()
+    if not isinstance(pair, tuple) or len(pair) != 2:
+        fail(f"{role} must return a pair of streams, got {pair!r}")
     try:
-        if not isinstance(pair, tuple) or len(pair) != 2:
-            fail(f"{role} must return a pair of streams, got {pair!r}")
         for stream, kind, side in zip(pair, kinds, ("first", "second"), strict=True):
             if not isinstance(stream, kind):
                 fail(
@@ -117,10 +117,15 @@ async def opened(
                 )
         yield pair
     finally:
-        try:
-            await aclose_forcefully(pair[0])
-        finally:
-            await aclose_forcefully(pair[1])
+        # Closing what may already be closed must work: aclose is idempotent.
+        action = "aclose (forcefully) of a stream that a check may have closed already"
+        with errors_are_failures(action):
+            try:
+                if isinstance(pair[0], AsyncResource):
+                    await aclose_forcefully(pair[0])
+            finally:
+                if isinstance(pair[1], AsyncResource):
+                    await aclose_forcefully(pair[1])
 
 
 class Call(Generic[T]):
@@ -138,6 +143,8 @@ class Call(Generic[T]):
         with self.scope:
             try:
                 self.result = await fn()
+            except AssertionError:
+                raise  # a failed check inside the call is the checker's own report
             except Exception as exc:
                 self.error = exc
         self.done = True
