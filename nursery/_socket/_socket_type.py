@@ -143,12 +143,15 @@ class SocketType:
         self._unimplemented()
 
     def dup(self) -> SocketType:
+        """A new ``SocketType`` on a duplicate of this socket's fd."""
         self._unimplemented()
 
     def close(self) -> None:
+        """Close the socket; tasks waiting on it wake with ``ClosedResourceError``."""
         self._unimplemented()
 
     def shutdown(self, flag: int) -> None:
+        """Shut down one or both directions; ``SHUT_WR`` sets ``did_shutdown_SHUT_WR``."""
         self._unimplemented()
 
     def is_readable(self) -> bool:
@@ -158,42 +161,54 @@ class SocketType:
     # -- async operations --------------------------------------------------------------
 
     async def wait_writable(self) -> None:
+        """Wait until the socket is writable (a ``send`` would not block)."""
         self._unimplemented()
 
     async def accept(self) -> tuple[SocketType, Any]:
+        """Wait for a connection; return ``(socket, address)``, the socket a new ``SocketType``."""
         self._unimplemented()
 
     async def connect(self, address: Any) -> None:
+        """Connect to ``address`` (resolved first if need be); if cancelled, closes the
+        socket."""
         self._unimplemented()
 
     async def bind(self, address: Any) -> None:
+        """Bind to ``address`` (resolved first if need be; a Unix path is bound in a thread)."""
         self._unimplemented()
 
     async def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """Receive up to ``bufsize`` bytes, waiting until some arrive; ``b""`` at the end."""
         self._unimplemented()
 
     async def recv_into(self, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int:
+        """Receive into ``buffer`` (up to ``nbytes``, default its size); return the count."""
         self._unimplemented()
 
     async def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
+        """Like ``recv``, also returning the sender's address."""
         self._unimplemented()
 
     async def recvfrom_into(
         self, buffer: Buffer, nbytes: int = 0, flags: int = 0
     ) -> tuple[int, Any]:
+        """Like ``recv_into``, also returning the sender's address."""
         self._unimplemented()
 
     async def recvmsg(
         self, bufsize: int, ancbufsize: int = 0, flags: int = 0
     ) -> tuple[bytes, list[tuple[int, int, bytes]], int, Any]:
+        """Receive data and ancillary data, as ``socket.socket.recvmsg``."""
         self._unimplemented()
 
     async def recvmsg_into(
         self, buffers: Iterable[Buffer], ancbufsize: int = 0, flags: int = 0
     ) -> tuple[int, list[tuple[int, int, bytes]], int, Any]:
+        """Receive into ``buffers``, and ancillary data, as ``socket.socket.recvmsg_into``."""
         self._unimplemented()
 
     async def send(self, data: Buffer, flags: int = 0) -> int:
+        """Send some of ``data``, waiting for room if there is none; return the count sent."""
         self._unimplemented()
 
     @overload
@@ -203,6 +218,8 @@ class SocketType:
     async def sendto(self, data: Buffer, flags: int, address: Any, /) -> int: ...
 
     async def sendto(self, *args: Any) -> int:
+        """``sendto(data[, flags], address)``: send ``data`` to ``address`` (resolved
+        first if need be)."""
         self._unimplemented()
 
     async def sendmsg(
@@ -213,6 +230,7 @@ class SocketType:
         address: Any = None,
         /,
     ) -> int:
+        """Send ``buffers`` and ancillary data, as ``socket.socket.sendmsg``."""
         self._unimplemented()
 
 
