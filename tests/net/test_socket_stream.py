@@ -33,8 +33,8 @@ async def receive_exactly(stream: SocketStream, count: int) -> bytes:
 
 
 async def test_constructor_checks_the_socket() -> None:
-    with pytest.raises(TypeError, match="SocketType"):
-        SocketStream(stdlib_socket.socket())  # type: ignore[arg-type]
+    with stdlib_socket.socket() as raw, pytest.raises(TypeError, match="SocketType"):
+        SocketStream(raw)  # type: ignore[arg-type]
     with nsocket.socket(type=nsocket.SOCK_DGRAM) as udp:
         with pytest.raises(ValueError, match="SOCK_STREAM"):
             SocketStream(udp)
