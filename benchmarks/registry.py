@@ -225,6 +225,16 @@ WORKLOADS: tuple[Workload, ...] = (
         time_targets={"asyncio": 1.0},
     ),
     Workload(
+        name="run-process",
+        module="run_process",
+        summary='`run_process(["true"])` round trips, one at a time (asyncio: '
+        "`create_subprocess_exec` + `wait`)",
+        metrics=(US_PER_OP,),
+        full_size=300,
+        quick_size=100,
+        smoke_size=3,
+    ),
+    Workload(
         name="memory-10k",
         module="memory",
         summary="bytes per sleeping task, 10,000 tasks asleep",

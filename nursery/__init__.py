@@ -49,6 +49,8 @@ from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
 from ._stapled_stream import StapledStream as StapledStream
 from ._stapled_stream import aclose_forcefully as aclose_forcefully
+from ._subprocess._process import Process as Process
+from ._subprocess._run import run_process as run_process
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition

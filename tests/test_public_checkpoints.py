@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import pathlib
 import socket
 import tempfile
@@ -22,6 +23,7 @@ import nursery.lowlevel
 import nursery.socket
 import nursery.testing
 import nursery.to_thread
+from nursery._subprocess._process import spawn as spawn_process
 from nursery.lowlevel import Abort, ParkingLot
 from nursery.testing import MockClock, assert_checkpoints
 
@@ -126,6 +128,43 @@ async def _receive_ready() -> None:
 
 async def _channel_aclose(end: int) -> None:
     await nursery.open_memory_channel[int](0)[end].aclose()
+
+
+async def _fd_stream(operation: str) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"ready")  # nothing to wait for: it must still be a checkpoint
+    reader, writer = nursery.lowlevel.FdStream(read_end), nursery.lowlevel.FdStream(write_end)
+    try:
+        if operation == "send_all":
+            await writer.send_all(b"room")
+        elif operation == "wait_send_all_might_not_block":
+            await writer.wait_send_all_might_not_block()
+        elif operation == "receive_some":
+            await reader.receive_some()
+        else:
+            await reader.aclose()
+    finally:
+        reader.close()
+        writer.close()
+
+
+async def _open_process() -> None:
+    process = await nursery.lowlevel.open_process(["true"])
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+    process.poll()  # reaps it
+
+
+async def _process_wait() -> None:
+    process = spawn_process(["true"], None, None, None, {})
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # exited: nothing to wait for
+    try:
+        await process.wait()
+    finally:
+        process.poll()
+
+
+async def _kill(process: nursery.Process) -> None:
+    process.kill()
 
 
 async def _instant() -> int:
@@ -340,6 +379,16 @@ CASES: dict[str, Case] = {
     # Under the autojump clock the timeout may cut the call short (the worker starts in
     # real time): a cancelled call is still a checkpoint, and kills its worker.
     "nursery.to_process.run_sync": lambda: nursery.to_process.run_sync(int),
+    "nursery.lowlevel.FdStream.send_all": lambda: _fd_stream("send_all"),
+    "nursery.lowlevel.FdStream.wait_send_all_might_not_block": lambda: _fd_stream(
+        "wait_send_all_might_not_block"
+    ),
+    "nursery.lowlevel.FdStream.receive_some": lambda: _fd_stream("receive_some"),
+    "nursery.lowlevel.FdStream.aclose": lambda: _fd_stream("aclose"),
+    "nursery.lowlevel.open_process": _open_process,
+    "nursery.Process.wait": _process_wait,
+    # The child may outlive the 1 s timeout on the autojump clock: kill it at once then.
+    "nursery.run_process": lambda: nursery.run_process(["true"], deliver_cancel=_kill),
     **{f"nursery.StapledStream.{m}": functools.partial(_stapled, m) for m in STREAM_METHODS},
     "nursery.aclose_forcefully": lambda: nursery.aclose_forcefully(
         nursery.testing.MemorySendStream()
