@@ -35,6 +35,9 @@ from ._core._sleep import sleep_until as sleep_until
 from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
+from ._ssl import NeedHandshakeError as NeedHandshakeError
+from ._ssl import SSLListener as SSLListener
+from ._ssl import SSLStream as SSLStream
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition
