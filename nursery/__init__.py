@@ -38,6 +38,8 @@ from ._select import race as race
 from ._ssl import NeedHandshakeError as NeedHandshakeError
 from ._ssl import SSLListener as SSLListener
 from ._ssl import SSLStream as SSLStream
+from ._stapled_stream import StapledStream as StapledStream
+from ._stapled_stream import aclose_forcefully as aclose_forcefully
 from ._sync import CapacityLimiter as CapacityLimiter
 from ._sync import CapacityLimiterStatistics as CapacityLimiterStatistics
 from ._sync import Condition as Condition

@@ -7,6 +7,7 @@ gets a case below (or, with a reason, an entry in NOT_CANCEL_POINTS).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import socket
 from collections.abc import Awaitable, Callable, Iterator
@@ -126,6 +127,40 @@ async def _instant() -> int:
     return 1  # no checkpoint of its own: race() and gather() must provide one
 
 
+async def _stapled(method: str) -> None:
+    left, right = nursery.testing.memory_stream_pair()
+    await right.send_all(b"x")  # something to receive, so nothing blocks
+    if method == "receive_some":
+        await left.receive_some()
+    elif method == "send_all":
+        await left.send_all(b"x")
+    else:
+        await getattr(left, method)()
+
+
+async def _memory_send(method: str) -> None:
+    stream = nursery.testing.MemorySendStream()
+    if method == "get_data":
+        await stream.send_all(b"x")
+        await stream.get_data()
+    elif method == "send_all":
+        await stream.send_all(b"x")
+    else:
+        await getattr(stream, method)()
+
+
+async def _memory_receive(method: str) -> None:
+    stream = nursery.testing.MemoryReceiveStream()
+    stream.put_data(b"x")
+    if method == "receive_some":
+        await stream.receive_some()
+    else:
+        await stream.aclose()
+
+
+STREAM_METHODS = ("send_all", "wait_send_all_might_not_block", "send_eof", "receive_some", "aclose")
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -156,6 +191,18 @@ CASES: dict[str, Case] = {
     "nursery.gather": lambda: nursery.gather(_instant),
     "nursery.to_thread.run_sync": lambda: nursery.to_thread.run_sync(int),
     "nursery.testing.wait_all_threads_completed": nursery.testing.wait_all_threads_completed,
+    **{f"nursery.StapledStream.{m}": functools.partial(_stapled, m) for m in STREAM_METHODS},
+    "nursery.aclose_forcefully": lambda: nursery.aclose_forcefully(
+        nursery.testing.MemorySendStream()
+    ),
+    **{
+        f"nursery.testing.MemorySendStream.{m}": functools.partial(_memory_send, m)
+        for m in ("send_all", "wait_send_all_might_not_block", "aclose", "get_data")
+    },
+    **{
+        f"nursery.testing.MemoryReceiveStream.{m}": functools.partial(_memory_receive, m)
+        for m in ("receive_some", "aclose")
+    },
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.

@@ -7,4 +7,11 @@ from .._threads._bridge import active_thread_count as active_thread_count
 from .._threads._bridge import wait_all_threads_completed as wait_all_threads_completed
 from ._checkpoints import assert_checkpoints as assert_checkpoints
 from ._checkpoints import assert_no_checkpoints as assert_no_checkpoints
+from ._lockstep_streams import lockstep_stream_one_way_pair as lockstep_stream_one_way_pair
+from ._lockstep_streams import lockstep_stream_pair as lockstep_stream_pair
+from ._memory_streams import MemoryReceiveStream as MemoryReceiveStream
+from ._memory_streams import MemorySendStream as MemorySendStream
+from ._memory_streams import memory_stream_one_way_pair as memory_stream_one_way_pair
+from ._memory_streams import memory_stream_pair as memory_stream_pair
+from ._memory_streams import memory_stream_pump as memory_stream_pump
 from ._sequencer import Sequencer as Sequencer
