@@ -165,6 +165,13 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
                 f"SSLStream() expected a str, bytes or None for server_hostname, got "
                 f"{type(server_hostname).__name__}"
             )
+        if not server_side and server_hostname is None and ssl_context.check_hostname:
+            # ssl.SSLSocket refuses this too; an SSLObject would accept any trusted
+            # certificate, for any host.
+            raise ValueError(
+                "SSLStream() needs server_hostname for a client whose ssl_context has "
+                "check_hostname set (the default): the name to check the certificate for"
+            )
         self.transport_stream: _StreamT = transport_stream
         self._https_compatible = bool(https_compatible)
         self._incoming = ssl.MemoryBIO()
