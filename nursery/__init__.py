@@ -7,6 +7,7 @@ The public API mirrors Trio's names and semantics; see docs/porting.md.
 from . import abc as abc
 from . import from_thread as from_thread
 from . import lowlevel as lowlevel
+from . import socket as socket
 from . import to_thread as to_thread
 from ._channel import MemoryChannelStatistics as MemoryChannelStatistics
 from ._channel import MemoryReceiveChannel as MemoryReceiveChannel
@@ -35,6 +36,8 @@ from ._core._sleep import sleep_until as sleep_until
 from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
+from ._socket_stream import SocketListener as SocketListener
+from ._socket_stream import SocketStream as SocketStream
 from ._ssl import NeedHandshakeError as NeedHandshakeError
 from ._ssl import SSLListener as SSLListener
 from ._ssl import SSLStream as SSLStream

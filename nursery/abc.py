@@ -1,9 +1,12 @@
 """Abstract base classes: clocks, instruments, resources, channels, byte streams,
 and listeners."""
 
+import socket as _stdlib_socket
 from abc import ABC as _ABC
 from abc import abstractmethod as _abstractmethod
 from types import TracebackType as _TracebackType
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 from typing import Generic as _Generic
 from typing import Self as _Self
 from typing import TypeVar as _TypeVar
@@ -11,6 +14,9 @@ from typing import TypeVar as _TypeVar
 from ._core._abc import Clock as Clock
 from ._core._abc import Instrument as Instrument
 from ._core._exceptions import EndOfChannel as _EndOfChannel
+
+if _TYPE_CHECKING:
+    from .socket import SocketType as _SocketType
 
 # -- resources and channels ------------------------------------------------------------
 # Defined here rather than re-exported from the kernel: they are pure interfaces that the
@@ -204,3 +210,49 @@ class Listener(AsyncResource, _Generic[_ResourceType]):
         ``ClosedResourceError`` when the listener was closed, and ``OSError`` for
         errors the operating system reports (a server usually logs those and goes on).
         """
+
+
+# -- socket hooks ---------------------------------------------------------------------------
+# Interfaces for nursery.socket.set_custom_hostname_resolver / set_custom_socket_factory.
+
+
+class HostnameResolver(_ABC):
+    """Replaces the system's name resolution for one run (see
+    ``nursery.socket.set_custom_hostname_resolver``)."""
+
+    __slots__ = ()
+
+    @_abstractmethod
+    async def getaddrinfo(
+        self,
+        host: bytes | None,
+        port: bytes | str | int | None,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list[tuple[_Any, ...]]:
+        """Answer as ``socket.getaddrinfo`` would. ``host`` arrives already encoded
+        (IDNA 2008 for non-ASCII names) and is never a numeric address: nursery answers
+        those itself."""
+
+    @_abstractmethod
+    async def getnameinfo(self, sockaddr: tuple[_Any, ...], flags: int) -> tuple[str, str]:
+        """Answer as ``socket.getnameinfo`` would."""
+
+
+class SocketFactory(_ABC):
+    """Makes the sockets that ``nursery.socket.socket()`` returns in one run (see
+    ``nursery.socket.set_custom_socket_factory``)."""
+
+    __slots__ = ()
+
+    @_abstractmethod
+    def socket(
+        self,
+        family: int = _stdlib_socket.AF_INET,
+        type: int = _stdlib_socket.SOCK_STREAM,
+        proto: int = 0,
+    ) -> "_SocketType":
+        """Return a new ``nursery.socket.SocketType`` (or a subclass: a fake for
+        tests)."""

@@ -33,4 +33,5 @@ from ._core._traps import cancel_shielded_checkpoint as cancel_shielded_checkpoi
 from ._core._traps import checkpoint as checkpoint
 from ._core._traps import checkpoint_if_cancelled as checkpoint_if_cancelled
 from ._core._traps import wait_task_rescheduled as wait_task_rescheduled
+from ._socket._idna import encode_hostname as encode_hostname
 from ._threads._cache import start_thread_soon as start_thread_soon

@@ -17,6 +17,7 @@ import pytest
 
 import nursery
 import nursery.lowlevel
+import nursery.socket
 import nursery.testing
 import nursery.to_thread
 from nursery.lowlevel import Abort, ParkingLot
@@ -28,6 +29,7 @@ PUBLIC_MODULES: list[ModuleType] = [
     nursery.testing,
     nursery.to_thread,
     nursery.from_thread,
+    nursery.socket,
 ]
 
 Case = Callable[[], Awaitable[object]]
@@ -161,6 +163,147 @@ async def _memory_receive(method: str) -> None:
 STREAM_METHODS = ("send_all", "wait_send_all_might_not_block", "send_eof", "receive_some", "aclose")
 
 
+async def _memory_one_way() -> tuple[nursery.abc.SendStream, nursery.abc.ReceiveStream]:
+    return nursery.testing.memory_stream_one_way_pair()
+
+
+async def _memory_two_way() -> tuple[
+    nursery.abc.HalfCloseableStream, nursery.abc.HalfCloseableStream
+]:
+    return nursery.testing.memory_stream_pair()
+
+
+async def _open_stream_to_socket_listener() -> None:
+    sock = nursery.socket.socket()
+    await sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    async with nursery.SocketListener(sock) as listener:
+        client = await nursery.testing.open_stream_to_socket_listener(listener)
+        await nursery.aclose_forcefully(client)
+
+
+# The socket cases set up with the standard library's blocking calls, so that the one
+# awaited operation is the only possible checkpoint; each has nothing to wait for (data
+# ready, room to send), and must still be a checkpoint.
+
+
+async def _socket_op(name: str) -> None:
+    a, b = socket.socketpair()
+    a.send(b"ready")
+    sock = nursery.socket.from_stdlib_socket(b)
+    with a, sock:
+        if name == "recv":
+            await sock.recv(10)
+        elif name == "recv_into":
+            await sock.recv_into(bytearray(10))
+        elif name == "recvmsg":
+            await sock.recvmsg(10)
+        elif name == "recvmsg_into":
+            await sock.recvmsg_into([bytearray(10)])
+        elif name == "send":
+            await sock.send(b"x")
+        elif name == "sendmsg":
+            await sock.sendmsg([b"x"])
+        else:
+            assert name == "wait_writable"
+            await sock.wait_writable()
+
+
+async def _udp_op(name: str) -> None:
+    a, b = socket.socket(type=socket.SOCK_DGRAM), socket.socket(type=socket.SOCK_DGRAM)
+    with a, b:
+        b.bind(("127.0.0.1", 0))
+        if name == "bind":
+            await nursery.socket.from_stdlib_socket(a).bind(("127.0.0.1", 0))
+            return
+        a.bind(("127.0.0.1", 0))
+        b.sendto(b"ready", a.getsockname())
+        sock = nursery.socket.from_stdlib_socket(a)
+        if name == "sendto":
+            await sock.sendto(b"x", b.getsockname())
+        elif name == "recvfrom":
+            await sock.recvfrom(10)
+        else:
+            assert name == "recvfrom_into"
+            await sock.recvfrom_into(bytearray(10))
+
+
+async def _tcp_op(name: str) -> None:
+    listener = socket.socket()
+    with listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        if name == "connect":
+            with nursery.socket.socket() as client:
+                await client.connect(listener.getsockname())
+            return
+        with socket.create_connection(listener.getsockname()):
+            sock = nursery.socket.from_stdlib_socket(listener)
+            if name == "accept":
+                conn, _ = await sock.accept()
+                conn.close()
+            else:
+                assert name == "listener_accept"
+                stream = await nursery.SocketListener(sock).accept()
+                stream.socket.close()
+
+
+async def _stream_op(name: str) -> None:
+    a, b = socket.socketpair()
+    a.send(b"ready")
+    left = nursery.SocketStream(nursery.socket.from_stdlib_socket(b))
+    with a, b:
+        if name == "receive_some":
+            await left.receive_some()
+        elif name == "send_all":
+            await left.send_all(b"x")
+        elif name == "wait_send_all_might_not_block":
+            await left.wait_send_all_might_not_block()
+        elif name == "send_eof":
+            await left.send_eof()
+        else:
+            assert name == "aclose"
+            await left.aclose()
+
+
+async def _listener_aclose() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    await nursery.SocketListener(nursery.socket.from_stdlib_socket(sock)).aclose()
+
+
+_SOCKET_CASES: dict[str, Case] = {
+    "nursery.socket.getaddrinfo": lambda: nursery.socket.getaddrinfo("127.0.0.1", 80),
+    "nursery.socket.getnameinfo": lambda: nursery.socket.getnameinfo(
+        ("127.0.0.1", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
+    ),
+    **{
+        f"nursery.socket.SocketType.{op}": (lambda op=op: _socket_op(op))
+        for op in ("recv", "recv_into", "recvmsg", "recvmsg_into", "send", "sendmsg")
+    },
+    "nursery.socket.SocketType.wait_writable": lambda: _socket_op("wait_writable"),
+    **{
+        f"nursery.socket.SocketType.{op}": (lambda op=op: _udp_op(op))
+        for op in ("bind", "sendto", "recvfrom", "recvfrom_into")
+    },
+    "nursery.socket.SocketType.connect": lambda: _tcp_op("connect"),
+    "nursery.socket.SocketType.accept": lambda: _tcp_op("accept"),
+    "nursery.SocketListener.accept": lambda: _tcp_op("listener_accept"),
+    "nursery.SocketListener.aclose": _listener_aclose,
+    **{
+        f"nursery.SocketStream.{op}": (lambda op=op: _stream_op(op))
+        for op in (
+            "receive_some",
+            "send_all",
+            "wait_send_all_might_not_block",
+            "send_eof",
+            "aclose",
+        )
+    },
+}
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -203,6 +346,17 @@ CASES: dict[str, Case] = {
         f"nursery.testing.MemoryReceiveStream.{m}": functools.partial(_memory_receive, m)
         for m in ("receive_some", "aclose")
     },
+    "nursery.testing.check_one_way_stream": lambda: nursery.testing.check_one_way_stream(
+        _memory_one_way, None
+    ),
+    "nursery.testing.check_two_way_stream": lambda: nursery.testing.check_two_way_stream(
+        _memory_two_way, None
+    ),
+    "nursery.testing.open_stream_to_socket_listener": _open_stream_to_socket_listener,
+    "nursery.testing.check_half_closeable_stream": lambda: (
+        nursery.testing.check_half_closeable_stream(_memory_two_way, None)
+    ),
+    **_SOCKET_CASES,
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.

@@ -1,0 +1,100 @@
+"""Socket ping-pong: two tasks bounce a 64-byte message over a socketpair, through the
+low-level socket API (``nursery.socket`` against ``trio.socket``) and through
+``SocketStream``. Prints microseconds per round trip and nursery's speed-up.
+
+    python -m benchmarks.socket_pingpong [round_trips] [repeats]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import ModuleType
+from typing import Any
+
+MESSAGE = b"x" * 64
+
+
+def bench_sockets(lib: ModuleType, round_trips: int) -> float:
+    async def pinger(sock: Any) -> None:
+        for _ in range(round_trips):
+            await sock.send(MESSAGE)
+            got = 0
+            while got < len(MESSAGE):
+                got += len(await sock.recv(65536))
+
+    async def ponger(sock: Any) -> None:
+        for _ in range(round_trips):
+            got = 0
+            while got < len(MESSAGE):
+                got += len(await sock.recv(65536))
+            await sock.send(MESSAGE)
+
+    async def main() -> float:
+        a, b = lib.socket.socketpair()
+        with a, b:
+            start = time.perf_counter()
+            async with lib.open_nursery() as n:
+                n.start_soon(pinger, a)
+                n.start_soon(ponger, b)
+            return time.perf_counter() - start
+
+    elapsed: float = lib.run(main)
+    return elapsed / round_trips * 1e6
+
+
+def bench_streams(lib: ModuleType, round_trips: int) -> float:
+    async def pinger(stream: Any) -> None:
+        for _ in range(round_trips):
+            await stream.send_all(MESSAGE)
+            got = 0
+            while got < len(MESSAGE):
+                got += len(await stream.receive_some())
+
+    async def ponger(stream: Any) -> None:
+        for _ in range(round_trips):
+            got = 0
+            while got < len(MESSAGE):
+                got += len(await stream.receive_some())
+            await stream.send_all(MESSAGE)
+
+    async def main() -> float:
+        a, b = lib.socket.socketpair()
+        left, right = lib.SocketStream(a), lib.SocketStream(b)
+        async with left, right:
+            start = time.perf_counter()
+            async with lib.open_nursery() as n:
+                n.start_soon(pinger, left)
+                n.start_soon(ponger, right)
+            return time.perf_counter() - start
+
+    elapsed: float = lib.run(main)
+    return elapsed / round_trips * 1e6
+
+
+def main() -> None:
+    import trio
+
+    import nursery
+
+    round_trips = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    benches = {"socket": bench_sockets}
+    if hasattr(nursery, "SocketStream"):
+        benches["SocketStream"] = bench_streams
+    for label, bench in benches.items():
+        best: dict[str, float] = {}
+        # Interleaved, best of N: the machine is shared, and noise only ever adds time.
+        for _ in range(repeats):
+            for name, lib in (("nursery", nursery), ("trio", trio)):
+                result = bench(lib, round_trips)
+                best[name] = min(best.get(name, result), result)
+        ratio = best["trio"] / best["nursery"]
+        print(
+            f"{label:>12}: nursery {best['nursery']:6.2f} µs/round trip, "
+            f"trio {best['trio']:6.2f} µs/round trip, nursery is {ratio:.2f}x trio"
+        )
+
+
+if __name__ == "__main__":
+    main()
