@@ -25,6 +25,7 @@ from nursery.testing import (
     MockClock,
     Sequencer,
     assert_checkpoints,
+    check_two_way_stream,
     lockstep_stream_pair,
     memory_stream_pair,
     wait_all_tasks_blocked,
@@ -746,7 +747,7 @@ async def test_transport_errors_during_the_handshake_propagate_then_broken() -> 
         await server.transport_stream.send_all(b"x")
 
 
-# -- one task per direction ---------------------------------------------------------------------------
+# -- one task per direction ----------------------------------------------------------
 
 
 async def test_busy_resource_errors() -> None:
@@ -785,7 +786,7 @@ async def test_wait_send_all_might_not_block_defers_to_the_transport() -> None:
     assert calls == ["waited"]
 
 
-# -- SSLListener --------------------------------------------------------------------------------------
+# -- SSLListener ---------------------------------------------------------------------
 
 
 class FakeListener(Listener[Stream]):
@@ -841,3 +842,26 @@ def test_classes_are_final() -> None:
 
         class MyListener(SSLListener):  # type: ignore[misc]
             pass
+
+
+# -- the stream contract ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("https_compatible", [False, True])
+async def test_ssl_stream_passes_the_two_way_stream_checks(https_compatible: bool) -> None:
+    kwargs = {"https_compatible": https_compatible}
+
+    async def stream_maker() -> tuple[Stream, Stream]:
+        # Handshake first: the checker closes a fresh pair one end after the other, and
+        # a graceful aclose does the handshake it needs to send close_notify, which
+        # waits for a peer that is not running yet.
+        return await handshaken_pair(client_kwargs=kwargs, server_kwargs=kwargs)
+
+    async def clogged_stream_maker() -> tuple[Stream, Stream]:
+        client, server = ssl_pair(lockstep=True, client_kwargs=kwargs, server_kwargs=kwargs)
+        # Handshake first: otherwise a receive_some meant to unclog the other side
+        # would itself start a handshake and block in it.
+        await both(client.do_handshake, server.do_handshake)
+        return client, server
+
+    await check_two_way_stream(stream_maker, clogged_stream_maker)
