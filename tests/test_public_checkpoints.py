@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
 
@@ -304,6 +305,73 @@ _SOCKET_CASES: dict[str, Case] = {
 }
 
 
+@functools.cache
+def _ssl_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("checkpoints.example").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    return client_ctx, server_ctx
+
+
+async def _ssl_op(name: str) -> None:
+    client_ctx, server_ctx = _ssl_contexts()
+    a, b = nursery.testing.memory_stream_pair()
+    client = nursery.SSLStream(a, client_ctx, server_hostname="checkpoints.example")
+    server = nursery.SSLStream(b, server_ctx, server_side=True)
+    # The setup is shielded, so that a cancelled case is cancelled in the call itself.
+    with nursery.CancelScope(shield=True):
+        async with nursery.open_nursery() as n:
+            n.start_soon(client.do_handshake)
+            n.start_soon(server.do_handshake)
+        if name == "receive_some":
+            await server.send_all(b"ready")
+    if name == "unwrap":
+        async with nursery.open_nursery() as n:
+            n.start_soon(server.unwrap)
+            await client.unwrap()
+    elif name == "send_all":
+        await client.send_all(b"x")
+    elif name == "receive_some":
+        await client.receive_some()
+    else:
+        await getattr(client, name)()
+
+
+class _OneStreamListener(nursery.abc.Listener[nursery.abc.Stream]):
+    async def accept(self) -> nursery.abc.Stream:
+        await nursery.lowlevel.checkpoint()
+        return nursery.testing.memory_stream_pair()[0]
+
+    async def aclose(self) -> None:
+        await nursery.lowlevel.checkpoint()
+
+
+async def _ssl_listener_op(name: str) -> None:
+    listener = nursery.SSLListener(_OneStreamListener(), _ssl_contexts()[1])
+    await getattr(listener, name)()
+
+
+_SSL_CASES: dict[str, Case] = {
+    **{
+        f"nursery.SSLStream.{op}": (lambda op=op: _ssl_op(op))
+        for op in (
+            "do_handshake",
+            "send_all",
+            "wait_send_all_might_not_block",
+            "receive_some",
+            "unwrap",
+            "aclose",
+        )
+    },
+    "nursery.SSLListener.accept": lambda: _ssl_listener_op("accept"),
+    "nursery.SSLListener.aclose": lambda: _ssl_listener_op("aclose"),
+}
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -357,6 +425,7 @@ CASES: dict[str, Case] = {
         nursery.testing.check_half_closeable_stream(_memory_two_way, None)
     ),
     **_SOCKET_CASES,
+    **_SSL_CASES,
 }
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
