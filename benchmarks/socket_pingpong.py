@@ -1,6 +1,7 @@
 """Socket ping-pong: two tasks bounce a 64-byte message over a socketpair, through the
 low-level socket API (``nursery.socket`` against ``trio.socket``) and through
-``SocketStream``. Prints microseconds per round trip and nursery's speed-up.
+``SocketStream``. Prints microseconds per round trip, of wall-clock time and of this
+process's CPU time (user + system: steadier on a shared machine), and nursery's speed-up.
 
     python -m benchmarks.socket_pingpong [round_trips] [repeats]
 """
@@ -15,7 +16,7 @@ from typing import Any
 MESSAGE = b"x" * 64
 
 
-def bench_sockets(lib: ModuleType, round_trips: int) -> float:
+def bench_sockets(lib: ModuleType, round_trips: int) -> tuple[float, float]:
     async def pinger(sock: Any) -> None:
         for _ in range(round_trips):
             await sock.send(MESSAGE)
@@ -30,20 +31,20 @@ def bench_sockets(lib: ModuleType, round_trips: int) -> float:
                 got += len(await sock.recv(65536))
             await sock.send(MESSAGE)
 
-    async def main() -> float:
+    async def main() -> tuple[float, float]:
         a, b = lib.socket.socketpair()
         with a, b:
-            start = time.perf_counter()
+            start = time.perf_counter(), time.process_time()
             async with lib.open_nursery() as n:
                 n.start_soon(pinger, a)
                 n.start_soon(ponger, b)
-            return time.perf_counter() - start
+            return time.perf_counter() - start[0], time.process_time() - start[1]
 
-    elapsed: float = lib.run(main)
-    return elapsed / round_trips * 1e6
+    wall, cpu = lib.run(main)
+    return wall / round_trips * 1e6, cpu / round_trips * 1e6
 
 
-def bench_streams(lib: ModuleType, round_trips: int) -> float:
+def bench_streams(lib: ModuleType, round_trips: int) -> tuple[float, float]:
     async def pinger(stream: Any) -> None:
         for _ in range(round_trips):
             await stream.send_all(MESSAGE)
@@ -58,18 +59,18 @@ def bench_streams(lib: ModuleType, round_trips: int) -> float:
                 got += len(await stream.receive_some())
             await stream.send_all(MESSAGE)
 
-    async def main() -> float:
+    async def main() -> tuple[float, float]:
         a, b = lib.socket.socketpair()
         left, right = lib.SocketStream(a), lib.SocketStream(b)
         async with left, right:
-            start = time.perf_counter()
+            start = time.perf_counter(), time.process_time()
             async with lib.open_nursery() as n:
                 n.start_soon(pinger, left)
                 n.start_soon(ponger, right)
-            return time.perf_counter() - start
+            return time.perf_counter() - start[0], time.process_time() - start[1]
 
-    elapsed: float = lib.run(main)
-    return elapsed / round_trips * 1e6
+    wall, cpu = lib.run(main)
+    return wall / round_trips * 1e6, cpu / round_trips * 1e6
 
 
 def main() -> None:
@@ -83,17 +84,19 @@ def main() -> None:
     if hasattr(nursery, "SocketStream"):
         benches["SocketStream"] = bench_streams
     for label, bench in benches.items():
-        best: dict[str, float] = {}
+        best: dict[str, tuple[float, float]] = {}
         # Interleaved, best of N: the machine is shared, and noise only ever adds time.
         for _ in range(repeats):
             for name, lib in (("nursery", nursery), ("trio", trio)):
-                result = bench(lib, round_trips)
-                best[name] = min(best.get(name, result), result)
-        ratio = best["trio"] / best["nursery"]
-        print(
-            f"{label:>12}: nursery {best['nursery']:6.2f} µs/round trip, "
-            f"trio {best['trio']:6.2f} µs/round trip, nursery is {ratio:.2f}x trio"
-        )
+                wall, cpu = bench(lib, round_trips)
+                old_wall, old_cpu = best.get(name, (wall, cpu))
+                best[name] = (min(wall, old_wall), min(cpu, old_cpu))
+        for index, kind in enumerate(("wall", "cpu")):
+            ours, theirs = best["nursery"][index], best["trio"][index]
+            print(
+                f"{label:>12} ({kind}): nursery {ours:6.2f} µs/round trip, "
+                f"trio {theirs:6.2f} µs/round trip, nursery is {theirs / ours:.2f}x trio"
+            )
 
 
 if __name__ == "__main__":

@@ -33,9 +33,12 @@ from ._core._sleep import current_effective_deadline as current_effective_deadli
 from ._core._sleep import sleep as sleep
 from ._core._sleep import sleep_forever as sleep_forever
 from ._core._sleep import sleep_until as sleep_until
+from ._open_tcp_stream import open_tcp_stream as open_tcp_stream
 from ._select import gather as gather
 from ._select import map_concurrently as map_concurrently
 from ._select import race as race
+from ._serve import serve_listeners as serve_listeners
+from ._serve import serve_tcp as serve_tcp
 from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
 from ._ssl import NeedHandshakeError as NeedHandshakeError
@@ -53,10 +56,12 @@ from ._sync import Lock as Lock
 from ._sync import LockStatistics as LockStatistics
 from ._sync import Semaphore as Semaphore
 from ._sync import StrictFIFOLock as StrictFIFOLock
+from ._tcp_listeners import open_tcp_listeners as open_tcp_listeners
 from ._timeouts import TooSlowError as TooSlowError
 from ._timeouts import fail_after as fail_after
 from ._timeouts import fail_at as fail_at
 from ._timeouts import move_on_after as move_on_after
 from ._timeouts import move_on_at as move_on_at
+from ._unix_socket import open_unix_socket as open_unix_socket
 
 __version__ = "0.1.0"

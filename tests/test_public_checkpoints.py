@@ -11,6 +11,7 @@ import functools
 import inspect
 import socket
 import ssl
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
 
@@ -427,6 +428,51 @@ CASES: dict[str, Case] = {
     **_SOCKET_CASES,
     **_SSL_CASES,
 }
+
+# -- high-level networking: open_tcp_stream, listeners, serving ----------------------------
+
+
+async def _tcp_listener() -> nursery.SocketListener:
+    (listener,) = await nursery.open_tcp_listeners(0, host="127.0.0.1")
+    return listener
+
+
+async def _open_tcp_stream() -> None:
+    async with await _tcp_listener() as listener:
+        host, port = listener.socket.getsockname()
+        await (await nursery.open_tcp_stream(host, port)).aclose()
+
+
+async def _open_tcp_listeners() -> None:
+    for listener in await nursery.open_tcp_listeners(0, host="127.0.0.1"):
+        listener.socket.close()
+
+
+async def _do_nothing(stream: nursery.SocketStream) -> None:
+    pass
+
+
+async def _serve_listeners() -> None:
+    # Serves forever: ended by the timeout around every case.
+    await nursery.serve_listeners(_do_nothing, [await _tcp_listener()])
+
+
+async def _open_unix_socket() -> None:
+    with tempfile.TemporaryDirectory() as directory, socket.socket(socket.AF_UNIX) as listener:
+        listener.bind(f"{directory}/sock")
+        listener.listen()
+        await (await nursery.open_unix_socket(f"{directory}/sock")).aclose()
+
+
+CASES.update(
+    {
+        "nursery.open_tcp_stream": _open_tcp_stream,
+        "nursery.open_tcp_listeners": _open_tcp_listeners,
+        "nursery.serve_listeners": _serve_listeners,
+        "nursery.serve_tcp": lambda: nursery.serve_tcp(_do_nothing, 0, host="127.0.0.1"),
+        "nursery.open_unix_socket": _open_unix_socket,
+    }
+)
 
 # Deliberate exceptions, each documented in docs/checkpoints.md.
 NOT_CANCEL_POINTS = {

@@ -48,6 +48,11 @@ async def getaddrinfo(
     cancelled; numeric hosts are answered without a thread. Non-ASCII names are
     encoded with IDNA 2008 (pass bytes to choose the encoding yourself)."""
     await checkpoint_if_cancelled()
+    if isinstance(host, str):
+        # Before the numeric attempt too: given a str, the standard library would
+        # apply its own (IDNA 2003) codec, and fail on names that IDNA 2008 allows.
+        # Numeric addresses are ASCII, which encoding leaves as it is.
+        host = encode_hostname(host)
     try:
         numeric = _stdlib.getaddrinfo(host, port, family, type, proto, flags | _NUMERIC_ONLY)
     except _stdlib.gaierror as exc:
@@ -56,8 +61,6 @@ async def getaddrinfo(
     else:
         await cancel_shielded_checkpoint()
         return numeric
-    if isinstance(host, str):
-        host = encode_hostname(host)
     resolver = HOSTNAME_RESOLVER.get()
     if resolver is not None:
         return await resolver.getaddrinfo(host, port, family, type, proto, flags)

@@ -354,8 +354,9 @@ class _SocketType(SocketType):
         else:
             await cancel_shielded_checkpoint()
             return result
+        fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
-            await wait(sock)
+            await wait(fd)
             try:
                 return call(*args)
             except BlockingIOError:
@@ -413,8 +414,9 @@ class _SocketType(SocketType):
         else:
             await cancel_shielded_checkpoint()
             return data
+        fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
-            await wait_readable(sock)
+            await wait_readable(fd)
             try:
                 return sock.recv(bufsize, flags)
             except BlockingIOError:
@@ -431,8 +433,9 @@ class _SocketType(SocketType):
         else:
             await cancel_shielded_checkpoint()
             return count
+        fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
-            await wait_readable(sock)
+            await wait_readable(fd)
             try:
                 return sock.recv_into(buffer, nbytes, flags)
             except BlockingIOError:
@@ -449,8 +452,9 @@ class _SocketType(SocketType):
         else:
             await cancel_shielded_checkpoint()
             return sent
+        fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
-            await wait_writable(sock)
+            await wait_writable(fd)
             try:
                 return sock.send(data, flags)
             except BlockingIOError:
