@@ -356,6 +356,24 @@ async def _ssl_listener_op(name: str) -> None:
     await getattr(listener, name)()
 
 
+async def _ssl_do_nothing(stream: nursery.SSLStream[nursery.SocketStream]) -> None:
+    pass
+
+
+async def _ssl_over_tcp(name: str) -> None:
+    client_ctx, server_ctx = _ssl_contexts()
+    if name == "open_ssl_over_tcp_listeners":
+        for listener in await nursery.open_ssl_over_tcp_listeners(0, server_ctx, host="127.0.0.1"):
+            await listener.aclose()
+        return
+    with nursery.CancelScope(shield=True):
+        (listener,) = await nursery.open_tcp_listeners(0, host="127.0.0.1")
+    async with listener:
+        host, port = listener.socket.getsockname()
+        stream = await nursery.open_ssl_over_tcp_stream(host, port, ssl_context=client_ctx)
+        await nursery.aclose_forcefully(stream)
+
+
 _SSL_CASES: dict[str, Case] = {
     **{
         f"nursery.SSLStream.{op}": (lambda op=op: _ssl_op(op))
@@ -370,6 +388,12 @@ _SSL_CASES: dict[str, Case] = {
     },
     "nursery.SSLListener.accept": lambda: _ssl_listener_op("accept"),
     "nursery.SSLListener.aclose": lambda: _ssl_listener_op("aclose"),
+    "nursery.open_ssl_over_tcp_stream": lambda: _ssl_over_tcp("open_ssl_over_tcp_stream"),
+    "nursery.open_ssl_over_tcp_listeners": lambda: _ssl_over_tcp("open_ssl_over_tcp_listeners"),
+    # Serves forever: ended by the timeout around every case.
+    "nursery.serve_ssl_over_tcp": lambda: nursery.serve_ssl_over_tcp(
+        _ssl_do_nothing, 0, _ssl_contexts()[1], host="127.0.0.1"
+    ),
 }
 
 
