@@ -865,3 +865,26 @@ async def test_ssl_stream_passes_the_two_way_stream_checks(https_compatible: boo
         return client, server
 
     await check_two_way_stream(stream_maker, clogged_stream_maker)
+
+
+async def test_tasks_waiting_for_a_failed_handshake_raise_too() -> None:
+    client, server = ssl_pair(client_ctx=client_context(OTHER_CA))
+    outcomes: list[str] = []
+
+    async def handshake() -> None:
+        try:
+            await client.do_handshake()
+        except BrokenResourceError:
+            outcomes.append("broken")
+
+    async def server_side() -> None:
+        with pytest.raises(BrokenResourceError):
+            await server.do_handshake()
+        await server.aclose()
+
+    # One task does the handshake, the other two wait for it: all three learn it failed.
+    async with nursery.open_nursery() as n:
+        n.start_soon(server_side)
+        await both(handshake, handshake, handshake)
+        await client.aclose()  # lets the server see the end of the handshake
+    assert outcomes == ["broken"] * 3
