@@ -908,3 +908,40 @@ async def test_tasks_waiting_for_a_failed_handshake_raise_too() -> None:
         await both(handshake, handshake, handshake)
         await client.aclose()  # lets the server see the end of the handshake
     assert outcomes == ["broken"] * 3
+
+
+async def test_a_task_that_waited_for_the_receive_lock_retries_before_receiving() -> None:
+    # Two tasks needing bytes from the peer at once (in real life: a renegotiation,
+    # where a send needs to receive while a receive_some is already receiving). The
+    # second must not receive in turn once the first has fed the SSLObject: the peer
+    # may have nothing more to say, and it would wait forever.
+    client, server = await handshaken_pair()
+    receives = 0
+    inner = client.transport_stream.receive_stream
+    original_hook = inner.receive_some_hook
+
+    async def counting_hook() -> None:
+        nonlocal receives
+        receives += 1
+        if original_hook is not None:
+            await original_hook()
+
+    inner.receive_some_hook = counting_hook
+    async with nursery.open_nursery() as n:
+        n.start_soon(client._receive_from_transport)
+        n.start_soon(client._receive_from_transport)
+        await wait_all_tasks_blocked()
+        await server.send_all(b"one record")
+    assert receives == 1
+    assert await client.receive_some() == b"one record"
+
+
+async def test_session_information_after_the_handshake() -> None:
+    client, server = await handshaken_pair()
+    assert client.compression() is None
+    assert server.shared_ciphers()
+    assert client.get_channel_binding() is None or isinstance(client.get_channel_binding(), bytes)
+    assert client.session is not None
+    with pytest.raises(ValueError):
+        client.session = client.session  # the SSLObject's rule: only before the handshake
+    assert "client" in repr(client) and "server" in repr(server)
