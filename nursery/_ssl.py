@@ -27,10 +27,11 @@ is: call the operation (no await), then do exactly one thing that can block, the
 look again. Doing one thing only matters because what was true before a yield (say,
 "I need to receive") may no longer be true after it.
 
-Cancellation in the middle of the handshake or of a ``send_all`` leaves the TLS
-session in an unknown state (part of a record may be on the wire), so the stream is
-then broken; a cancelled receive loses nothing, since bytes are only ever taken from
-the transport in one step with putting them into ``_incoming``.
+Cancellation while sending (a ``send_all`` or a handshake step) leaves the TLS session
+in an unknown state, since part of a record may be on the wire, so the stream is then
+broken. Cancellation while waiting for the peer loses nothing, handshake or not: bytes
+are only ever taken from the transport in one step with putting them into
+``_incoming``, and the SSLObject resumes the operation when called again.
 """
 
 from __future__ import annotations
@@ -44,7 +45,12 @@ from typing import Any, Generic, TypeVar, final
 
 from ._conflict import ConflictDetector
 from ._core._cancel_scope import CancelScope
-from ._core._exceptions import BrokenResourceError, BusyResourceError, ClosedResourceError
+from ._core._exceptions import (
+    BrokenResourceError,
+    BusyResourceError,
+    Cancelled,
+    ClosedResourceError,
+)
 from ._core._traps import cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled
 from ._core._util import Final
 from ._sync import Event, Lock, StrictFIFOLock
@@ -122,14 +128,16 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
     ``selected_alpn_protocol``, ... Those that describe the session raise
     ``NeedHandshakeError`` before the handshake is done.
 
-    Cancelling the handshake or a ``send_all`` part way leaves the stream broken
-    (later operations raise ``BrokenResourceError``); close it.
+    Cancelling a ``send_all`` (or a handshake while it sends) part way leaves the
+    stream broken: later operations raise ``BrokenResourceError``; close it. Cancelled
+    while waiting for the peer, an operation loses nothing.
     """
 
     __slots__ = (
+        "_handshake_attempted",
         "_handshake_done",
         "_handshake_finished",
-        "_handshake_started",
+        "_handshake_running",
         "_held_output",
         "_https_compatible",
         "_incoming",
@@ -185,9 +193,10 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
             server_hostname=server_hostname,
         )
         self._state = _State.OK
-        self._handshake_started = False
+        self._handshake_attempted = False  # some task began it (it may have given up)
+        self._handshake_running = False  # a task is doing it now
         self._handshake_done = False  # completed successfully
-        self._handshake_finished = Event()  # completed, failed or cancelled
+        self._handshake_finished = Event()  # set when the running attempt ends, however
         # Session tickets a TLS 1.3 server held back at the end of its handshake.
         self._held_output = b""
         self._peer_ended_without_notify = False
@@ -265,20 +274,21 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
         return self._ssl_object.server_side and self._ssl_object.version() == "TLSv1.3"
 
     async def _send_to_transport(self, output: bytes) -> None:
-        # Queue for the lock before yielding anywhere else: the lock's FIFO order is
-        # what keeps each task's bytes in the order they left the SSLObject.
-        async with self._transport_send_lock:
-            if self._held_output:
-                output = self._held_output + output
-                self._held_output = b""
-            try:
+        try:
+            # Queue for the lock before yielding anywhere else: the lock's FIFO order is
+            # what keeps each task's bytes in the order they left the SSLObject.
+            async with self._transport_send_lock:
+                if self._held_output:
+                    output = self._held_output + output
+                    self._held_output = b""
                 await self.transport_stream.send_all(output)
-            except BaseException:
-                # Some unknown part of a TLS record may be on the wire: nothing can be
-                # sent after it that the peer could make sense of.
-                if self._state is _State.OK:
-                    self._state = _State.BROKEN
-                raise
+        except BaseException:
+            # These bytes are out of the SSLObject and not all on the wire (cancelled
+            # while queueing, or part way through sending): nothing sent after them
+            # could make sense to the peer.
+            if self._state is _State.OK:
+                self._state = _State.BROKEN
+            raise
 
     async def _receive_from_transport(self) -> None:
         receives_before = self._receives_done
@@ -296,26 +306,34 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
     async def _ensure_handshake(self) -> None:
         """Complete the handshake, or wait for the task doing it. Returns without a
         checkpoint when it is already done."""
-        if self._handshake_done:
-            return
-        if self._handshake_started:
-            await self._handshake_finished.wait()
-            # It failed (or the stream was closed) in the other task?
-            self._check_status()
-            return
-        # Cancelled before anything was exchanged: the stream is still usable.
-        await checkpoint_if_cancelled()
-        self._handshake_started = True
-        try:
-            await self._drive(self._ssl_object.do_handshake, is_handshake=True)
-        except BaseException:
-            if self._state is _State.OK:
-                self._state = _State.BROKEN
-            raise
-        else:
-            self._handshake_done = True
-        finally:
-            self._handshake_finished.set()
+        while not self._handshake_done:
+            if self._handshake_running:
+                finished = self._handshake_finished
+                await finished.wait()
+                # It failed (or the stream was closed) in the other task? If it was
+                # cancelled instead, go round: this task takes over.
+                self._check_status()
+                continue
+            await checkpoint_if_cancelled()
+            self._handshake_attempted = True
+            self._handshake_running = True
+            finished = self._handshake_finished = Event()
+            try:
+                await self._drive(self._ssl_object.do_handshake, is_handshake=True)
+            except Cancelled:
+                # Cancelled while waiting for the peer's bytes, nothing is lost: the
+                # SSLObject resumes where it stopped on the next call. (Cancelled while
+                # sending, _send_to_transport has marked the stream broken.)
+                raise
+            except BaseException:
+                if self._state is _State.OK:
+                    self._state = _State.BROKEN
+                raise
+            else:
+                self._handshake_done = True
+            finally:
+                self._handshake_running = False
+                finished.set()
 
     # -- the stream interface ----------------------------------------------------------
 
@@ -422,15 +440,20 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
         """Close the stream and its transport.
 
         Unless ``https_compatible`` is set, send close_notify first (doing the
-        handshake first if it has not happened, since nothing can be said before
-        it), but do not wait for the peer's: a peer that is only sending would never
-        answer. The transport is closed in every case, even on error or
-        cancellation; a handshake that fails here raises ``BrokenResourceError``.
+        handshake first if it never started, since nothing can be said before it),
+        but do not wait for the peer's: a peer that is only sending would never
+        answer. A handshake that was started and abandoned (cancelled) is not
+        resumed: the transport is just closed. The transport is closed in every
+        case, even on error or cancellation; a handshake that fails here raises
+        ``BrokenResourceError``.
         """
         if self._state is _State.CLOSED:
             await checkpoint()
             return
-        if self._state is _State.BROKEN or self._https_compatible:
+        abandoned_handshake = (
+            self._handshake_attempted and not self._handshake_done and not self._handshake_running
+        )
+        if self._state is _State.BROKEN or self._https_compatible or abandoned_handshake:
             self._state = _State.CLOSED
             await self.transport_stream.aclose()
             return
