@@ -971,3 +971,24 @@ async def test_session_information_after_the_handshake() -> None:
     with pytest.raises(ValueError):
         client.session = client.session  # the SSLObject's rule: only before the handshake
     assert "client" in repr(client) and "server" in repr(server)
+
+
+async def test_a_waiting_task_takes_over_a_handshake_whose_task_was_cancelled() -> None:
+    client, server = ssl_pair()
+    first = CancelScope()
+
+    async def first_handshaker() -> None:
+        with first:
+            await client.do_handshake()
+        assert first.cancelled_caught
+
+    async with nursery.open_nursery() as n:
+        n.start_soon(first_handshaker)
+        await wait_all_tasks_blocked()  # it is waiting for the silent server
+        n.start_soon(client.do_handshake)  # waits for the first one
+        await wait_all_tasks_blocked()
+        first.cancel()
+        await wait_all_tasks_blocked()
+        # The second task took over; the server answers it.
+        n.start_soon(server.do_handshake)
+    assert client.version() == server.version()
