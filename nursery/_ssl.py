@@ -95,6 +95,17 @@ def _is_ragged_eof(exc: BaseException | None) -> bool:
     return isinstance(exc, ssl.SSLError) and exc.reason == "UNEXPECTED_EOF_WHILE_READING"
 
 
+async def _take(lock: Lock | StrictFIFOLock) -> None:
+    """Acquire ``lock``, yielding only when it is held by another task. A free lock
+    has no queue, so taking it at once keeps the FIFO order; and the transport call
+    made under it is the checkpoint, so a second trip through the scheduler on every
+    record would be pure cost."""
+    if lock.locked():
+        await lock.acquire()
+    else:
+        lock.acquire_nowait()
+
+
 async def _aclose_forcefully(resource: AsyncResource) -> None:
     """Close ``resource`` at once: in a cancelled scope, its ``aclose`` skips any
     goodbye with the peer and just releases what it holds."""
@@ -274,14 +285,18 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
         return self._ssl_object.server_side and self._ssl_object.version() == "TLSv1.3"
 
     async def _send_to_transport(self, output: bytes) -> None:
+        lock = self._transport_send_lock
         try:
             # Queue for the lock before yielding anywhere else: the lock's FIFO order is
             # what keeps each task's bytes in the order they left the SSLObject.
-            async with self._transport_send_lock:
+            await _take(lock)
+            try:
                 if self._held_output:
                     output = self._held_output + output
                     self._held_output = b""
                 await self.transport_stream.send_all(output)
+            finally:
+                lock.release()
         except BaseException:
             # These bytes are out of the SSLObject and not all on the wire (cancelled
             # while queueing, or part way through sending): nothing sent after them
@@ -292,7 +307,9 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
 
     async def _receive_from_transport(self) -> None:
         receives_before = self._receives_done
-        async with self._transport_receive_lock:
+        lock = self._transport_receive_lock
+        await _take(lock)
+        try:
             if receives_before != self._receives_done:
                 return  # another task received meanwhile: retry the operation first
             data = await self.transport_stream.receive_some()
@@ -302,6 +319,8 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
             elif not self._incoming.eof:
                 self._incoming.write_eof()
             self._receives_done += 1
+        finally:
+            lock.release()
 
     async def _ensure_handshake(self) -> None:
         """Complete the handshake, or wait for the task doing it. Returns without a
