@@ -26,13 +26,27 @@ class Metric:
     key: str  # key in a worker's sample dict
     label: str  # suffix shown after the workload name when a workload has several metrics
     unit: str
-    kind: str  # "time" or "memory": selects the target
+    kind: str  # "time" or "memory": selects the target; "rate": higher is better;
+    # "info": shown without a target
 
 
 US_PER_OP = Metric("us_per_op", "", "µs/op", "time")
 MS_TOTAL = Metric("ms", "", "ms", "time")
 TRACEMALLOC = Metric("tracemalloc_bytes_per_task", "tracemalloc", "B/task", "memory")
 RSS = Metric("rss_bytes_per_task", "RSS", "B/task", "memory")
+# tcp-echo: throughput (higher is better) and the server's CPU time per request.
+REQUESTS_PER_S = Metric("requests_per_s", "req/s", "req/s", "rate")
+MB_PER_S = Metric("mb_per_s", "MB/s", "MB/s", "rate")
+SERVER_CPU_PER_REQUEST = Metric("server_cpu_us_per_request", "server CPU", "µs/req", "time")
+# Shown for insight, no target: the part of the server's CPU spent outside the kernel.
+SERVER_USER_CPU_PER_REQUEST = Metric(
+    "server_user_us_per_request", "server user CPU", "µs/req", "info"
+)
+ECHO_METRICS = (REQUESTS_PER_S, MB_PER_S, SERVER_CPU_PER_REQUEST, SERVER_USER_CPU_PER_REQUEST)
+# tcp-echo targets: 1.5x Trio's throughput at most 0.67x its server CPU per request,
+# and better than asyncio streams on both.
+ECHO_RATE_TARGETS = {"trio": 1.5, "asyncio": 1.0}
+ECHO_TIME_TARGETS = {"trio": 0.67, "asyncio": 1.0}
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,9 @@ class Workload:
     # For a time metric: the highest nursery/other ratio that passes, per other
     # implementation, when this workload's targets differ from the defaults above.
     time_targets: dict[str, float] | None = None
+    # For a "rate" metric (higher is better): the lowest nursery/other ratio that
+    # passes, per other implementation. None or {}: no target.
+    rate_targets: dict[str, float] | None = None
 
     def size(self, mode: str) -> int | None:
         return {"full": self.full_size, "quick": self.quick_size, "smoke": self.smoke_size}[mode]
@@ -208,6 +225,16 @@ WORKLOADS: tuple[Workload, ...] = (
         time_targets={"asyncio": 1.0},
     ),
     Workload(
+        name="run-process",
+        module="run_process",
+        summary='`run_process(["true"])` round trips, one at a time (asyncio: '
+        "`create_subprocess_exec` + `wait`)",
+        metrics=(US_PER_OP,),
+        full_size=300,
+        quick_size=100,
+        smoke_size=3,
+    ),
+    Workload(
         name="memory-10k",
         module="memory",
         summary="bytes per sleeping task, 10,000 tasks asleep",
@@ -231,6 +258,38 @@ WORKLOADS: tuple[Workload, ...] = (
         # Trio run takes ~30 s here: one repeat is enough.
         max_repeat=1,
     ),
+)
+
+
+def _tcp_echo(name: str, message_bytes: int, api: str) -> Workload:
+    streams = api == "streams"
+    return Workload(
+        name=name,
+        module="tcp_echo",
+        summary=f"{message_bytes}-byte TCP echo, 50 connections, one fixed C load client"
+        + (" (asyncio: streams)" if streams else " (asyncio protocols, on both loops)"),
+        metrics=ECHO_METRICS,
+        # Sizes are the measured window in milliseconds (plus a third of it warming up).
+        full_size=2000,
+        # --quick: only the 64-byte pair, a short window (its budget is about a minute).
+        quick_size=300 if streams and message_bytes == 64 else None,
+        smoke_size=100,
+        params={"message_bytes": message_bytes, "connections": 50, "api": api},
+        impls=IMPLEMENTATIONS if streams else ASYNCIO_LOOPS,
+        # Each worker starts a fresh server and runs one window of a couple of seconds;
+        # the usual number of workers (5, 3 with --quick, or --repeat) take turns.
+        rounds=1,
+        time_targets=ECHO_TIME_TARGETS if streams else {},
+        rate_targets=ECHO_RATE_TARGETS if streams else {},
+    )
+
+
+WORKLOADS = (
+    *WORKLOADS,
+    _tcp_echo("tcp-echo-64", 64, "streams"),
+    _tcp_echo("tcp-echo-16k", 16384, "streams"),
+    _tcp_echo("tcp-echo-64-protocols", 64, "protocols"),
+    _tcp_echo("tcp-echo-16k-protocols", 16384, "protocols"),
 )
 
 WORKLOADS_BY_NAME = {workload.name: workload for workload in WORKLOADS}

@@ -197,6 +197,7 @@ class Row:
     counts: dict[str, int]
     workload_impls: tuple[str, ...]  # the implementations the workload has versions for
     time_targets: dict[str, float] | None = None  # the workload's own, if not the defaults
+    rate_targets: dict[str, float] | None = None  # floors for a "rate" metric
 
     def ratio(self, other: str) -> float | None:
         if "nursery" in self.medians and other in self.medians and self.medians[other] > 0:
@@ -209,6 +210,10 @@ class Row:
         "FAIL" as soon as one measured ratio misses its target; "n/a" when none does
         but a ratio the target needs was not measured (e.g. nursery not installed).
         """
+        if self.metric.kind == "rate":
+            return self._rate_target()
+        if self.metric.kind == "info":
+            return "—"
         limits = {"trio": MEMORY_TARGET_VS_TRIO}
         if self.metric.kind == "time" and self.time_targets is not None:
             limits = dict(self.time_targets)
@@ -221,7 +226,17 @@ class Row:
             return "FAIL"
         if any(ratio is None for ratio in ratios.values()):
             return "n/a"
-        return "pass"
+        return "pass" if limits else "—"
+
+    def _rate_target(self) -> str:
+        """Like target(), for a rate (higher is better): nursery/other must reach a floor."""
+        floors = self.rate_targets or {}
+        ratios = {other: self.ratio(other) for other in floors}
+        if any(ratio is not None and ratio < floors[other] for other, ratio in ratios.items()):
+            return "FAIL"
+        if any(ratio is None for ratio in ratios.values()):
+            return "n/a"
+        return "pass" if floors else "—"
 
 
 def summarise(workloads: list[Workload], measurements: list[Measurement]) -> list[Row]:
@@ -229,6 +244,7 @@ def summarise(workloads: list[Workload], measurements: list[Measurement]) -> lis
     for workload in workloads:
         for metric in workload.metrics:
             label = workload.name + (f" ({metric.label})" if len(workload.metrics) > 1 else "")
+            best = max if metric.kind == "rate" else min
             values: dict[str, list[float]] = {}
             for measurement in measurements:
                 if measurement.workload == workload.name and measurement.ok:
@@ -239,10 +255,12 @@ def summarise(workloads: list[Workload], measurements: list[Measurement]) -> lis
                     unit=metric.unit,
                     metric=metric,
                     medians={impl: statistics.median(v) for impl, v in values.items()},
-                    minimums={impl: min(v) for impl, v in values.items()},
+                    # For a rate (higher is better) the best worker is the highest.
+                    minimums={impl: best(v) for impl, v in values.items()},
                     counts={impl: len(v) for impl, v in values.items()},
                     workload_impls=workload.impls,
                     time_targets=workload.time_targets,
+                    rate_targets=workload.rate_targets,
                 )
             )
     return rows
@@ -346,6 +364,27 @@ def _git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{commit} + uncommitted changes in nursery/" if dirty else commit
+
+
+def echo_footnote(echo: list[Workload], impls: list[str]) -> str:
+    """What the tcp-echo rows compare, and which nursery API its server used."""
+    lines = [
+        "tcp-echo rows: req/s and MB/s are rates (higher is better; cells show median "
+        "(max)); server CPU is µs per request. Targets: nursery/"
+        + " and nursery/".join(
+            f"{other} >= {floor:g}" for other, floor in (echo[0].rate_targets or {}).items()
+        )
+        + " for the rates, nursery/"
+        + " and nursery/".join(
+            f"{other} <= {limit:g}" for other, limit in (echo[0].time_targets or {}).items()
+        )
+        + " for server CPU. asyncio means asyncio streams (the -protocols rows: protocols)."
+    ]
+    if "nursery" in impls:
+        from benchmarks.workloads.tcp_echo import nursery_server_api
+
+        lines.append(f"nursery echo server: {nursery_server_api()}.")
+    return "\n".join(lines)
 
 
 def command_line(argv: list[str]) -> str:
@@ -480,13 +519,17 @@ def main(argv: list[str] | None = None) -> int:
         f"{TIME_TARGET_VS_TRIO:g} and nursery/asyncio <= {TIME_TARGET_VS_ASYNCIO:g} for "
         f"times, nursery/trio <= {MEMORY_TARGET_VS_TRIO:g} for memory."
     )
-    own = [w for w in workloads if w.time_targets is not None]
+    # The tcp-echo workloads' targets are spelled out in their own footnote below.
+    own = [w for w in workloads if w.time_targets is not None and w.module != "tcp_echo"]
     for workload in own:
         targets = " and ".join(
             f"nursery/{other} <= {limit:g}"
             for other, limit in (workload.time_targets or {}).items()
         )
         print(f"Own target of {workload.name}: {targets}.")
+    echo = [w for w in workloads if w.module == "tcp_echo"]
+    if echo:
+        print(echo_footnote(echo, impls))
 
     if args.json:
         payload = {

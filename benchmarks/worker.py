@@ -42,13 +42,17 @@ def measure(workload_name: str, impl: str, size: int, rounds: int) -> list[Sampl
     return bench(size, rounds, **params)
 
 
-def best_of(samples: list[Sample]) -> Sample:
-    """Per metric, the lowest value over the rounds of this process.
+def best_of(samples: list[Sample], higher_is_better: frozenset[str] = frozenset()) -> Sample:
+    """Per metric, the lowest value over the rounds of this process (the highest for
+    the keys in ``higher_is_better``: rates such as requests per second).
 
     The minimum is the round least disturbed by whatever else the machine was doing;
     variation *between* processes is handled by the parent taking the median.
     """
-    return {key: min(sample[key] for sample in samples) for key in samples[0]}
+    return {
+        key: (max if key in higher_is_better else min)(sample[key] for sample in samples)
+        for key in samples[0]
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         result.update(ok=False, error=f"{type(exc).__name__}: {exc}")
         print(json.dumps(result), flush=True)
         return 1
-    result.update(ok=True, rounds=samples, best=best_of(samples))
+    rates = frozenset(
+        metric.key for metric in WORKLOADS_BY_NAME[args.workload].metrics if metric.kind == "rate"
+    )
+    result.update(ok=True, rounds=samples, best=best_of(samples, rates))
     print(json.dumps(result), flush=True)
     return 0
 

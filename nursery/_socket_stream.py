@@ -72,7 +72,7 @@ def _check_stream_socket(socket: object, what: str) -> nsocket.SocketType:
             f"with nursery.socket.from_stdlib_socket()), got {socket!r}"
         )
     if socket.type != nsocket.SOCK_STREAM:
-        raise ValueError(f"{what} requires a SOCK_STREAM socket, got type {socket.type!r}")
+        raise ValueError(f"{what} requires a SOCK_STREAM socket")
     return socket
 
 
@@ -114,18 +114,23 @@ class SocketStream(HalfCloseableStream):
                     sent = await socket.send(data)
                     if sent == len(data):
                         return
-                with memoryview(data) as view:
-                    if view.ndim != 1 or view.itemsize != 1:
-                        view = view.cast("B")  # count bytes, not items
-                    total = view.nbytes
-                    if not total:
-                        if socket.fileno() == -1:
-                            raise ClosedResourceError("this socket was already closed")
-                        await checkpoint()
-                        return
-                    while sent < total:
-                        with view[sent:] as rest:
-                            sent += await socket.send(rest)
+                # Every view is released on the way out (the with blocks), even on an
+                # error: a live view would stop the caller from resizing a bytearray.
+                with memoryview(data) as original:
+                    if original.ndim != 1 or original.itemsize != 1:
+                        byte_view = original.cast("B")  # count bytes, not items
+                    else:
+                        byte_view = original[:]
+                    with byte_view as view:
+                        total = view.nbytes
+                        if not total:
+                            if socket.fileno() == -1:
+                                raise ClosedResourceError("this socket was already closed")
+                            await checkpoint()
+                            return
+                        while sent < total:
+                            with view[sent:] as rest:
+                                sent += await socket.send(rest)
             except OSError as exc:
                 error = _translated(exc)
                 raise error from error.__cause__
@@ -180,12 +185,14 @@ class SocketStream(HalfCloseableStream):
         """Set an option on the underlying socket (see ``socket.socket.setsockopt``)."""
         if length is None:
             if value is None:
-                raise TypeError("setsockopt(): value must not be None unless length is given")
+                raise TypeError(
+                    "invalid value for argument 'value': None is only allowed together with length"
+                )
             self.socket.setsockopt(level, option, value)
         else:
             if value is not None:
                 raise TypeError(
-                    f"setsockopt(): value must be None when length is given, got {value!r}"
+                    f"invalid value for argument 'value': {value!r}; with length it must be None"
                 )
             self.socket.setsockopt(level, option, None, length)
 

@@ -33,5 +33,7 @@ from ._core._traps import cancel_shielded_checkpoint as cancel_shielded_checkpoi
 from ._core._traps import checkpoint as checkpoint
 from ._core._traps import checkpoint_if_cancelled as checkpoint_if_cancelled
 from ._core._traps import wait_task_rescheduled as wait_task_rescheduled
+from ._fd_stream import FdStream as FdStream
 from ._socket._idna import encode_hostname as encode_hostname
+from ._subprocess._process import open_process as open_process
 from ._threads._cache import start_thread_soon as start_thread_soon

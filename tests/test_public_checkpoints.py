@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import pathlib
 import socket
+import ssl
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
@@ -22,6 +24,7 @@ import nursery.lowlevel
 import nursery.socket
 import nursery.testing
 import nursery.to_thread
+from nursery._subprocess._process import spawn as spawn_process
 from nursery.lowlevel import Abort, ParkingLot
 from nursery.testing import MockClock, assert_checkpoints
 
@@ -126,6 +129,43 @@ async def _receive_ready() -> None:
 
 async def _channel_aclose(end: int) -> None:
     await nursery.open_memory_channel[int](0)[end].aclose()
+
+
+async def _fd_stream(operation: str) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"ready")  # nothing to wait for: it must still be a checkpoint
+    reader, writer = nursery.lowlevel.FdStream(read_end), nursery.lowlevel.FdStream(write_end)
+    try:
+        if operation == "send_all":
+            await writer.send_all(b"room")
+        elif operation == "wait_send_all_might_not_block":
+            await writer.wait_send_all_might_not_block()
+        elif operation == "receive_some":
+            await reader.receive_some()
+        else:
+            await reader.aclose()
+    finally:
+        reader.close()
+        writer.close()
+
+
+async def _open_process() -> None:
+    process = await nursery.lowlevel.open_process(["true"])
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)
+    process.poll()  # reaps it
+
+
+async def _process_wait() -> None:
+    process = spawn_process(["true"], None, None, None, {})
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # exited: nothing to wait for
+    try:
+        await process.wait()
+    finally:
+        process.poll()
+
+
+async def _kill(process: nursery.Process) -> None:
+    process.kill()
 
 
 async def _instant() -> int:
@@ -307,6 +347,97 @@ _SOCKET_CASES: dict[str, Case] = {
 }
 
 
+@functools.cache
+def _ssl_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("checkpoints.example").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    return client_ctx, server_ctx
+
+
+async def _ssl_op(name: str) -> None:
+    client_ctx, server_ctx = _ssl_contexts()
+    a, b = nursery.testing.memory_stream_pair()
+    client = nursery.SSLStream(a, client_ctx, server_hostname="checkpoints.example")
+    server = nursery.SSLStream(b, server_ctx, server_side=True)
+    # The setup is shielded, so that a cancelled case is cancelled in the call itself.
+    with nursery.CancelScope(shield=True):
+        async with nursery.open_nursery() as n:
+            n.start_soon(client.do_handshake)
+            n.start_soon(server.do_handshake)
+        if name == "receive_some":
+            await server.send_all(b"ready")
+    if name == "unwrap":
+        async with nursery.open_nursery() as n:
+            n.start_soon(server.unwrap)
+            await client.unwrap()
+    elif name == "send_all":
+        await client.send_all(b"x")
+    elif name == "receive_some":
+        await client.receive_some()
+    else:
+        await getattr(client, name)()
+
+
+class _OneStreamListener(nursery.abc.Listener[nursery.abc.Stream]):
+    async def accept(self) -> nursery.abc.Stream:
+        await nursery.lowlevel.checkpoint()
+        return nursery.testing.memory_stream_pair()[0]
+
+    async def aclose(self) -> None:
+        await nursery.lowlevel.checkpoint()
+
+
+async def _ssl_listener_op(name: str) -> None:
+    listener = nursery.SSLListener(_OneStreamListener(), _ssl_contexts()[1])
+    await getattr(listener, name)()
+
+
+async def _ssl_do_nothing(stream: nursery.SSLStream[nursery.SocketStream]) -> None:
+    pass
+
+
+async def _ssl_over_tcp(name: str) -> None:
+    client_ctx, server_ctx = _ssl_contexts()
+    if name == "open_ssl_over_tcp_listeners":
+        for listener in await nursery.open_ssl_over_tcp_listeners(0, server_ctx, host="127.0.0.1"):
+            await listener.aclose()
+        return
+    with nursery.CancelScope(shield=True):
+        (listener,) = await nursery.open_tcp_listeners(0, host="127.0.0.1")
+    async with listener:
+        host, port = listener.socket.getsockname()
+        stream = await nursery.open_ssl_over_tcp_stream(host, port, ssl_context=client_ctx)
+        await nursery.aclose_forcefully(stream)
+
+
+_SSL_CASES: dict[str, Case] = {
+    **{
+        f"nursery.SSLStream.{op}": (lambda op=op: _ssl_op(op))
+        for op in (
+            "do_handshake",
+            "send_all",
+            "wait_send_all_might_not_block",
+            "receive_some",
+            "unwrap",
+            "aclose",
+        )
+    },
+    "nursery.SSLListener.accept": lambda: _ssl_listener_op("accept"),
+    "nursery.SSLListener.aclose": lambda: _ssl_listener_op("aclose"),
+    "nursery.open_ssl_over_tcp_stream": lambda: _ssl_over_tcp("open_ssl_over_tcp_stream"),
+    "nursery.open_ssl_over_tcp_listeners": lambda: _ssl_over_tcp("open_ssl_over_tcp_listeners"),
+    # Serves forever: ended by the timeout around every case.
+    "nursery.serve_ssl_over_tcp": lambda: nursery.serve_ssl_over_tcp(
+        _ssl_do_nothing, 0, _ssl_contexts()[1], host="127.0.0.1"
+    ),
+}
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -340,6 +471,16 @@ CASES: dict[str, Case] = {
     # Under the autojump clock the timeout may cut the call short (the worker starts in
     # real time): a cancelled call is still a checkpoint, and kills its worker.
     "nursery.to_process.run_sync": lambda: nursery.to_process.run_sync(int),
+    "nursery.lowlevel.FdStream.send_all": lambda: _fd_stream("send_all"),
+    "nursery.lowlevel.FdStream.wait_send_all_might_not_block": lambda: _fd_stream(
+        "wait_send_all_might_not_block"
+    ),
+    "nursery.lowlevel.FdStream.receive_some": lambda: _fd_stream("receive_some"),
+    "nursery.lowlevel.FdStream.aclose": lambda: _fd_stream("aclose"),
+    "nursery.lowlevel.open_process": _open_process,
+    "nursery.Process.wait": _process_wait,
+    # The child may outlive the 1 s timeout on the autojump clock: kill it at once then.
+    "nursery.run_process": lambda: nursery.run_process(["true"], deliver_cancel=_kill),
     **{f"nursery.StapledStream.{m}": functools.partial(_stapled, m) for m in STREAM_METHODS},
     "nursery.aclose_forcefully": lambda: nursery.aclose_forcefully(
         nursery.testing.MemorySendStream()
@@ -363,6 +504,7 @@ CASES: dict[str, Case] = {
         nursery.testing.check_half_closeable_stream(_memory_two_way, None)
     ),
     **_SOCKET_CASES,
+    **_SSL_CASES,
 }
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-_idna_encode: Callable[..., bytes] | None
+# The optional ``idna`` package (not a dependency of nursery: installed, it is used).
+_idna_encode: Callable[..., bytes] | None = None
 try:
-    from idna import encode as _idna_encode
-except ImportError:  # pragma: no cover - idna is installed with nursery
-    _idna_encode = None
+    import idna  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
+else:
+    _idna_encode = idna.encode
 
 
 def encode_hostname(hostname: str) -> bytes:

@@ -57,7 +57,11 @@ async def getaddrinfo(
         numeric = _stdlib.getaddrinfo(host, port, family, type, proto, flags | _NUMERIC_ONLY)
     except _stdlib.gaierror as exc:
         if exc.errno != _stdlib.EAI_NONAME:
+            await cancel_shielded_checkpoint()
             raise
+    except BaseException:
+        await cancel_shielded_checkpoint()
+        raise
     else:
         await cancel_shielded_checkpoint()
         return numeric

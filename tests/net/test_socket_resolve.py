@@ -239,3 +239,8 @@ async def test_resolver_hook_is_per_run() -> None:
     assert nsocket.set_custom_hostname_resolver(None) is None
     assert nsocket.set_custom_socket_factory(None) is None
     await wait_all_tasks_blocked()
+
+
+async def test_a_numeric_lookup_that_fails_is_still_a_checkpoint() -> None:
+    with assert_checkpoints(), pytest.raises(nsocket.gaierror):
+        await nsocket.getaddrinfo("::1", "12345", type=-1)

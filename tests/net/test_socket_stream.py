@@ -33,8 +33,8 @@ async def receive_exactly(stream: SocketStream, count: int) -> bytes:
 
 
 async def test_constructor_checks_the_socket() -> None:
-    with pytest.raises(TypeError, match="SocketType"):
-        SocketStream(stdlib_socket.socket())  # type: ignore[arg-type]
+    with stdlib_socket.socket() as raw, pytest.raises(TypeError, match="SocketType"):
+        SocketStream(raw)  # type: ignore[arg-type]
     with nsocket.socket(type=nsocket.SOCK_DGRAM) as udp:
         with pytest.raises(ValueError, match="SOCK_STREAM"):
             SocketStream(udp)
@@ -379,3 +379,80 @@ async def test_half_closeable_stream_conformance_over_tcp() -> None:
         return SocketStream(client), SocketStream(server)
 
     await check_half_closeable_stream(tcp_stream_pair, None)
+
+
+async def test_send_all_leaves_a_bytearray_resizable() -> None:
+    left, right = stream_pair()
+    async with left, right:
+        data = bytearray(300_000)
+
+        async def sender() -> None:
+            await left.send_all(data)
+
+        async with nursery.open_nursery() as n:
+            n.start_soon(sender)
+            await receive_exactly(right, len(data))
+        data += bytes(300_000)  # BufferError if a view of it were still alive
+        await left.send_all(memoryview(bytearray(8)).cast("Q"))
+        assert await receive_exactly(right, 8) == bytes(8)
+
+
+async def test_receive_after_the_peer_closed() -> None:
+    a, b = nsocket.socketpair()
+    await b.send(b"x")
+    b.close()
+    async with SocketStream(a) as stream:
+        assert await stream.receive_some(1) == b"x"
+        assert await stream.receive_some(1) == b""
+
+
+async def test_listener_socket_closed_underfoot() -> None:
+    sock = await tcp_listener()
+    listener = SocketListener(sock)
+    sock.close()
+    with assert_checkpoints(), pytest.raises(nursery.ClosedResourceError):
+        await listener.accept()
+
+
+class FakeListeningSocket(nsocket.SocketType):
+    """A fake in the style Trio's own tests use: class attributes, no super().__init__."""
+
+    type = nsocket.SOCK_STREAM
+
+    def __init__(self, events: list[object]) -> None:
+        self._events = iter(events)
+
+    def getsockopt(self, *args: Any) -> Any:
+        return True  # passes the SO_ACCEPTCONN check
+
+    def setsockopt(self, *args: Any) -> None:
+        pass
+
+    async def accept(self) -> tuple[nsocket.SocketType, Any]:
+        await nursery.lowlevel.checkpoint()
+        event = next(self._events)
+        if isinstance(event, BaseException):
+            raise event
+        assert isinstance(event, nsocket.SocketType)
+        return event, None
+
+
+async def test_listener_with_a_fake_socket() -> None:
+    server_side = FakeListeningSocket([])
+    listener = SocketListener(
+        FakeListeningSocket(
+            [
+                OSError(errno.ECONNABORTED, "aborted"),
+                server_side,
+                OSError(errno.ENOBUFS, "out of buffers"),
+                OSError(errno.EFAULT, "bad address"),
+            ]
+        )
+    )
+    with assert_checkpoints():
+        stream = await listener.accept()
+    assert stream.socket is server_side
+    for code in (errno.ENOBUFS, errno.EFAULT):
+        with assert_checkpoints(), pytest.raises(OSError) as info:
+            await listener.accept()
+        assert info.value.errno == code

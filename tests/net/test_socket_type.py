@@ -573,3 +573,219 @@ async def test_a_fake_socket_subclass_gets_not_implemented() -> None:
         fake.fileno()
     with pytest.raises(NotImplementedError), fake:
         pass  # __exit__ calls close()
+
+
+# -- every operation is a checkpoint, even one that fails at once -------------------------
+
+
+async def test_an_immediate_failure_is_still_a_checkpoint() -> None:
+    with socketpair() as (a, b):
+        with assert_checkpoints(), pytest.raises(TypeError):
+            await a.recv("not a size")  # type: ignore[arg-type]
+        with assert_checkpoints(), pytest.raises(TypeError):
+            await a.send("not bytes")  # type: ignore[arg-type]
+        with assert_checkpoints(), pytest.raises(TypeError):
+            await a.recv_into(b"read-only")
+        with assert_checkpoints(), pytest.raises(ValueError):
+            await a.recvfrom(-1)
+    with nsocket.socket() as sock:
+        with assert_checkpoints(), pytest.raises(OSError):
+            await sock.accept()  # not listening: EINVAL at once
+    with nsocket.socket(nsocket.AF_UNIX) as sock:
+        with assert_checkpoints(), pytest.raises(OSError):
+            await sock.connect("\0nursery-nobody-listens-here")  # ECONNREFUSED at once
+
+
+async def test_a_task_that_loses_the_race_for_data_waits_again() -> None:
+    # Two sockets, two tasks, each reading both sockets in opposite orders: whoever is
+    # woken second may find the data already taken, and must go back to waiting.
+    raw_a, raw_b = stdlib_socket.socketpair()
+    with raw_a, raw_b:
+        a, b = nsocket.from_stdlib_socket(raw_a), nsocket.from_stdlib_socket(raw_b)
+
+        async def first_a_then_b() -> None:
+            assert await a.recv(1) == b"a"
+            assert await b.recv(1) == b"b"
+
+        async def first_b_then_a() -> None:
+            assert await b.recv(1) == b"b"
+            assert await a.recv(1) == b"a"
+
+        async with nursery.open_nursery() as n:
+            n.start_soon(first_a_then_b)
+            n.start_soon(first_b_then_a)
+            await wait_all_tasks_blocked()
+            # Both wake; the first to run takes one byte from each socket, and the
+            # other finds its second socket empty and waits for the next round.
+            for _ in range(2):
+                raw_b.send(b"a")
+                raw_a.send(b"b")
+                await wait_all_tasks_blocked()
+
+
+async def test_methods_can_be_replaced_on_an_instance() -> None:
+    # As with Trio's sockets: a test may patch a method onto one socket.
+    with nursery.CancelScope() as scope:
+        with nsocket.socket() as sock:
+
+            async def resolve_then_cancel(address: object, *, local: bool) -> object:
+                scope.cancel()
+                await nursery.lowlevel.checkpoint()
+                raise AssertionError  # pragma: no cover
+
+            sock._resolve_address_nocp = resolve_then_cancel  # type: ignore[attr-defined]
+            await sock.connect(("127.0.0.1", 80))
+    assert scope.cancelled_caught
+    assert sock.fileno() == -1
+
+
+async def test_setsockopt_error_messages_name_the_argument() -> None:
+    with nsocket.socket() as sock:
+        with pytest.raises(TypeError, match="invalid value for argument 'value'"):
+            sock.setsockopt(nsocket.IPPROTO_TCP, nsocket.TCP_NODELAY, None)  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match="invalid value for argument 'value'"):
+            sock.setsockopt(nsocket.IPPROTO_TCP, nsocket.TCP_NODELAY, False, 5)  # type: ignore[call-overload]
+
+
+async def test_recv_into_and_recvfrom_wait_for_data() -> None:
+    with socketpair() as (a, b):
+        buffer = bytearray(10)
+        async with nursery.open_nursery() as n:
+
+            async def receive_into() -> None:
+                assert await b.recv_into(buffer) == 3
+
+            n.start_soon(receive_into)
+            await wait_all_tasks_blocked()
+            await a.send(b"abc")
+        assert buffer[:3] == b"abc"
+        async with nursery.open_nursery() as n:
+
+            async def receive_from() -> None:
+                assert (await b.recvfrom(10))[0] == b"def"
+
+            n.start_soon(receive_from)
+            await wait_all_tasks_blocked()
+            await a.send(b"def")
+
+
+def test_io_outside_a_run_is_a_runtime_error() -> None:
+    a, b = nsocket.socketpair()
+    with a, b:
+        coro = a.recv(1)
+        with pytest.raises(RuntimeError, match="nursery.run"):
+            coro.send(None)
+
+
+# -- after a recv that emptied the socket, the next one waits first ---------------------
+
+
+async def test_recv_after_draining_behaves_the_same() -> None:
+    with socketpair() as (a, b):
+        await a.send(b"abc")
+        assert await b.recv(10) == b"abc"  # less than asked: the socket is empty now
+        # Data already there: the wait returns at once, and it is a checkpoint.
+        await a.send(b"def")
+        with assert_checkpoints():
+            assert await b.recv(10) == b"def"
+        # recv(0) does not wait.
+        assert await b.recv(0) == b""
+        # Cancelled while waiting first: nothing is taken.
+        with nursery.CancelScope() as scope:
+            scope.cancel()
+            with pytest.raises(nursery.Cancelled):
+                await b.recv(10)
+        await a.send(b"kept")
+        assert await b.recv(10) == b"kept"
+        # A full read leaves the socket maybe non-empty: the next recv tries at once.
+        await a.send(b"0123456789")
+        assert await b.recv(4) == b"0123"
+        with assert_checkpoints():
+            assert await b.recv(100) == b"456789"
+        # Closing while a drained recv waits wakes it; the end of the stream is seen.
+        async with nursery.open_nursery() as n:
+
+            async def waiter() -> None:
+                with pytest.raises(nursery.ClosedResourceError):
+                    await b.recv(10)
+
+            n.start_soon(waiter)
+            await wait_all_tasks_blocked()
+            b.close()
+        with pytest.raises(OSError) as info:
+            await b.recv(10)  # closed: EBADF, as before
+        assert info.value.errno == errno.EBADF
+
+
+async def test_end_of_stream_after_draining() -> None:
+    with socketpair() as (a, b):
+        await a.send(b"last")
+        a.shutdown(nsocket.SHUT_WR)
+        assert await b.recv(10) == b"last"
+        assert await b.recv(10) == b""
+        assert await b.recv(10) == b""
+
+
+async def test_a_drained_recv_that_loses_a_race_waits_again() -> None:
+    raw_a, raw_b = stdlib_socket.socketpair()
+    with raw_a, raw_b:
+        a, b = nsocket.from_stdlib_socket(raw_a), nsocket.from_stdlib_socket(raw_b)
+        raw_b.send(b"x")
+        raw_a.send(b"y")
+        assert await a.recv(10) == b"x"  # both sockets now drained
+        assert await b.recv(10) == b"y"
+
+        async def first_a_then_b() -> None:
+            assert await a.recv(1) == b"a"
+            assert await b.recv(1) == b"b"
+
+        async def first_b_then_a() -> None:
+            assert await b.recv(1) == b"b"
+            assert await a.recv(1) == b"a"
+
+        async with nursery.open_nursery() as n:
+            n.start_soon(first_a_then_b)
+            n.start_soon(first_b_then_a)
+            await wait_all_tasks_blocked()
+            for _ in range(2):
+                raw_b.send(b"a")
+                raw_a.send(b"b")
+                await wait_all_tasks_blocked()
+
+
+async def test_datagram_sockets_always_try_first() -> None:
+    with nsocket.socket(type=nsocket.SOCK_DGRAM) as server:
+        with nsocket.socket(type=nsocket.SOCK_DGRAM) as client:
+            await server.bind(("127.0.0.1", 0))
+            await client.connect(server.getsockname())
+            await server.connect(client.getsockname())
+            for message in (b"one", b"two"):
+                await client.send(message)
+            assert await server.recv(100) == b"one"
+            assert not server._drained  # type: ignore[attr-defined]
+            assert await server.recv(100) == b"two"
+
+
+async def test_a_drained_recv_woken_for_data_someone_else_took_waits_again() -> None:
+    with socketpair() as (a, b):
+        twin = b.dup()  # another fd on the same socket: both can wait at once
+        with twin:
+            for reader in (b, twin):
+                await a.send(b"x")
+                assert await reader.recv(10) == b"x"  # drained
+            got: list[bytes] = []
+
+            async def read(sock: nsocket.SocketType) -> None:
+                got.append(await sock.recv(10))
+
+            async with nursery.open_nursery() as n:
+                n.start_soon(read, b)
+                n.start_soon(read, twin)
+                await wait_all_tasks_blocked()
+                # Both wake; the first to run takes the byte, the other finds nothing
+                # and must wait again.
+                await a.send(b"1")
+                await wait_all_tasks_blocked()
+                assert got == [b"1"]
+                await a.send(b"2")
+            assert sorted(got) == [b"1", b"2"]
