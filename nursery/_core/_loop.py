@@ -163,6 +163,15 @@ def _main_loop(runner: Runner) -> None:
                 instruments.call("before_task_step", task)
             runner.current_task = task
             exc = task._next_exc
+            if task._next_value is CHECKPOINT:
+                # A checkpoint's cancel point comes after its schedule point, as in
+                # Trio: a deadline that expired, or a cancel(), while the task sat in
+                # the run queue is seen now, not at the task's next checkpoint.
+                task._next_value = None
+                if task._cancel_status.effectively_cancelled:
+                    exc = make_cancelled(task._cancel_status.cancel_reason())
+                elif task._ki_pending:
+                    exc = _take_ki(task)
             try:
                 if exc is None:
                     value = task._next_value
@@ -183,10 +192,7 @@ def _main_loop(runner: Runner) -> None:
             else:
                 if msg is CHECKPOINT:
                     task._cancel_points += 1
-                    if task._cancel_status.effectively_cancelled:
-                        task._next_exc = make_cancelled(task._cancel_status.cancel_reason())
-                    elif task._ki_pending:
-                        task._next_exc = _take_ki(task)
+                    task._next_value = CHECKPOINT  # checked for cancellation on resume
                     runq_append(task)
                 elif msg is SHIELDED_CHECKPOINT:
                     runq_append(task)
