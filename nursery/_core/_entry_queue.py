@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, final
 
 from ._exceptions import Cancelled, RunFinishedError
 from ._ki import enable_ki_protection
-from ._traps import cancel_shielded_checkpoint
+from ._traps import checkpoint
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
@@ -102,7 +102,9 @@ class EntryQueue:
                     await self.runner.io.wait_readable(self.wakeup.fd)
                     self.wakeup.drain()
                 else:
-                    await cancel_shielded_checkpoint()
+                    # A cancellable checkpoint: callbacks that keep queueing more
+                    # callbacks must not keep the run from finishing.
+                    await checkpoint()
         except Cancelled:
             pass
         finally:
