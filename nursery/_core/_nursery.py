@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
 
 from . import _context
-from ._cancel_scope import CancelScope
+from ._cancel_scope import MISNESTING_ADVICE, CancelScope
 from ._cancel_status import CancelStatus, recalculate
 from ._exceptions import Cancelled, CancelReason, InternalError
 from ._ki import enable_ki_protection
@@ -315,6 +315,18 @@ class NurseryManager:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        parent = self._nursery._parent_task
+        task = _context.current_task()
+        if task is not parent:
+            # Exited by another task (an AsyncExitStack handed over, a generator resumed
+            # elsewhere): waiting here for the children would wait for a wake-up that
+            # goes to the task that opened the nursery, which may be long gone.
+            error = RuntimeError(
+                f"Nursery stack corrupted: a nursery opened in {parent!r} was exited in "
+                f"{task!r}\n{MISNESTING_ADVICE}"
+            )
+            error.__context__ = exc
+            raise error
         new_exc = await self._nursery._nested_child_finished(exc)
         error_from_nursery = self._scope._close(new_exc)
         if error_from_nursery is None:

@@ -197,8 +197,14 @@ class Runner:
         if task._cancel_status is not home:
             # The task finished with cancel scopes still open (a scope entered by hand
             # and never exited, or a generator suspended inside one).
+            # Trio's words for a nursery left open, so code that matches them works.
+            what = (
+                "Nursery stack corrupted"
+                if task._child_nurseries
+                else "cancel scope stack corrupted"
+            )
             misnesting = RuntimeError(
-                f"cancel scope stack corrupted: {task!r} exited with its cancel scope "
+                f"{what}: {task!r} exited with its cancel scope "
                 f"{task._cancel_status.scope!r} still open (a nursery or cancel scope "
                 "entered without being exited)"
             )

@@ -8,6 +8,7 @@ already on its way out, and leave the run in a state where it can still finish.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 
@@ -325,3 +326,35 @@ async def test_task_identity_in_misnesting_message() -> None:
         outer.__exit__(None, None, None)
     inner.__exit__(None, None, None)
     assert repr(current_task()) in str(info.value)
+
+
+# ---------------------------------------------------------------- nurseries exited by another task
+
+
+async def test_a_nursery_handed_to_another_task_through_an_exit_stack_is_an_error_not_a_hang() -> (
+    None
+):
+    # enter_async_context runs in a child task, which returns with the nursery of the
+    # context manager still open; the exit stack then exits it from the parent task.
+    @asynccontextmanager
+    async def opens_a_nursery() -> AsyncGenerator[None, None]:
+        async with nursery.open_nursery() as n:
+            n.start_soon(nursery.sleep_forever)
+            yield
+
+    with pytest.raises(RuntimeError, match="Nursery stack corrupted") as info:
+        async with AsyncExitStack() as stack, nursery.open_nursery() as n:
+            n.start_soon(stack.enter_async_context, opens_a_nursery())
+    assert "was exited in" in str(info.value)
+    # The child that exited with the nursery open was reported too.
+    assert isinstance(info.value.__context__, BaseExceptionGroup)
+    assert any("Nursery stack corrupted" in str(e) for e in leaves(info.value.__context__))
+
+
+async def test_a_task_that_exits_with_a_nursery_open_says_nursery_stack_corrupted() -> None:
+    async def leaves_a_nursery_open() -> None:
+        await nursery.open_nursery().__aenter__()
+
+    with pytest.RaisesGroup(pytest.RaisesExc(RuntimeError, match="^Nursery stack corrupted")):
+        async with nursery.open_nursery() as n:
+            n.start_soon(leaves_a_nursery_open)
