@@ -202,13 +202,14 @@ class Task(metaclass=NoPublicConstructor):
     def _attempt_abort(self, raiser: CancelRaiser | KeyboardInterruptRaiser) -> None:
         abort_func = self._abort_func
         self._abort_func = None
+        raised = False
         try:
             success = abort_func(raiser)
         except BaseException as exc:
-            success = None
+            success = raised = True
             self._runner.crash("an abort function raised", exc)
         if type(success) is not Abort:
-            if success is not None:
+            if not raised:
                 self._runner.crash(
                     f"an abort function returned {success!r}; expected Abort.SUCCEEDED "
                     "or Abort.FAILED",

@@ -189,7 +189,20 @@ def test_abort_function_returning_a_non_abort_ends_the_run_with_internal_error()
     assert "Abort.SUCCEEDED or Abort.FAILED" in str(error)
 
 
-@pytest.mark.parametrize("abort", [raising_abort, bad_return_abort], ids=["raises", "returns"])
+def none_return_abort(_: RaiseCancelT) -> Abort:
+    return None  # type: ignore[return-value]  # a forgotten return statement
+
+
+def test_abort_function_returning_none_ends_the_run_with_internal_error() -> None:
+    error, _ = run_with_failing_abort(none_return_abort)
+    assert "returned None" in str(error)
+
+
+@pytest.mark.parametrize(
+    "abort",
+    [raising_abort, bad_return_abort, none_return_abort],
+    ids=["raises", "returns", "returns-none"],
+)
 def test_failed_abort_function_does_not_leave_the_run_hanging(abort: Any) -> None:
     _, guard = run_with_failing_abort(abort)
     assert not guard.rescued
