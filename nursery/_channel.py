@@ -209,7 +209,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
     """The sending end of a memory channel. Made by ``open_memory_channel`` and
     ``clone()``; close it with ``close()``, ``aclose()``, ``with`` or ``async with``."""
 
-    __slots__ = ("_closed", "_state")
+    __slots__ = ("__weakref__", "_closed", "_state")
 
     def __init__(self, state: _ChannelState[T]) -> None:
         self._state = state
@@ -355,7 +355,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
     """The receiving end of a memory channel. Made by ``open_memory_channel`` and
     ``clone()``; ``async for item in channel`` receives until ``EndOfChannel``."""
 
-    __slots__ = ("_closed", "_state")
+    __slots__ = ("__weakref__", "_closed", "_state")
 
     def __init__(self, state: _ChannelState[T]) -> None:
         self._state = state

@@ -42,6 +42,7 @@ class CancelScope(metaclass=Final):
     """
 
     __slots__ = (
+        "__weakref__",
         "_cancel_called",
         "_cancel_reason",
         "_cancel_status",

@@ -41,7 +41,7 @@ class ParkingLot(metaclass=Final):
     parked and future parkers get ``BrokenResourceError``.
     """
 
-    __slots__ = ("_parked", "broken_by")
+    __slots__ = ("__weakref__", "_parked", "broken_by")
 
     def __init__(self) -> None:
         self._parked: OrderedDict[Task, None] = OrderedDict()

@@ -33,7 +33,7 @@ class RunVar(Generic[T], metaclass=Final):
     """Like ``contextvars.ContextVar``, but one value for the whole run rather than one
     per task: for state a library keeps per run (a cache, a thread pool)."""
 
-    __slots__ = ("_default", "_name")
+    __slots__ = ("__weakref__", "_default", "_name")
 
     def __init__(self, name: str, default: T = _NO_DEFAULT) -> None:
         self._name = name

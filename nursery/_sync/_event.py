@@ -28,7 +28,7 @@ class Event(metaclass=Final):
     use a ``Condition`` or a ``ParkingLot``.
     """
 
-    __slots__ = ("_flag", "_lot")
+    __slots__ = ("__weakref__", "_flag", "_lot")
 
     def __init__(self) -> None:
         self._flag = False

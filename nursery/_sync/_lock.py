@@ -35,7 +35,7 @@ class LockStatistics:
 
 
 class _LockBase:
-    __slots__ = ("_lot", "_owner")
+    __slots__ = ("__weakref__", "_lot", "_owner")
 
     def __init__(self) -> None:
         self._lot = ParkingLot()
@@ -177,7 +177,7 @@ class Condition(AsyncContextManagerMixin, metaclass=Final):
     acquires and releases it.
     """
 
-    __slots__ = ("_lock", "_lot")
+    __slots__ = ("__weakref__", "_lock", "_lot")
 
     def __init__(self, lock: Lock | None = None) -> None:
         if lock is None:

@@ -29,7 +29,7 @@ class Semaphore(AsyncContextManagerMixin, metaclass=Final):
     better fit: it also checks who holds what.
     """
 
-    __slots__ = ("_lot", "_max_value", "_value")
+    __slots__ = ("__weakref__", "_lot", "_max_value", "_value")
 
     def __init__(self, initial_value: int, *, max_value: int | None = None) -> None:
         check_int(initial_value, "Semaphore(initial_value)")
@@ -123,7 +123,14 @@ class CapacityLimiter(AsyncContextManagerMixin, metaclass=Final):
     current borrowers finish and admits nobody until they are below the new limit.
     """
 
-    __slots__ = ("_borrowers", "_lot", "_pending", "_pending_borrowers", "_total_tokens")
+    __slots__ = (
+        "__weakref__",
+        "_borrowers",
+        "_lot",
+        "_pending",
+        "_pending_borrowers",
+        "_total_tokens",
+    )
 
     def __init__(self, total_tokens: int | float) -> None:
         self._total_tokens = check_int_or_inf(total_tokens, "CapacityLimiter(total_tokens)")
