@@ -6,6 +6,7 @@ name, from inside the worker while it runs the job, or from outside once it is i
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import sys
 import threading
@@ -123,7 +124,7 @@ def test_setter_is_called_only_when_the_name_changes(
     assert real is not None  # glibc and musl both have pthread_setname_np
     calls: list[bytes] = []
 
-    def recording(ident: int, name: bytes) -> object:
+    def recording(ident: ctypes.c_ulong, name: bytes) -> object:
         calls.append(name)
         return real(ident, name)
 
@@ -151,7 +152,7 @@ def test_setter_is_called_only_when_the_name_changes(
 def test_a_failing_setter_is_ignored(
     fresh_cache: None, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
-    def broken(ident: int, name: bytes) -> object:
+    def broken(ident: ctypes.c_ulong, name: bytes) -> object:
         if failure == "raises":
             raise OSError("no names here")
         return 34  # ERANGE
