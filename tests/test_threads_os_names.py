@@ -187,7 +187,7 @@ def test_setter_lookup_failures(monkeypatch: pytest.MonkeyPatch, error: type[Exc
     def no_library(name: object) -> object:
         raise error("not here")
 
-    monkeypatch.setattr(_cache.ctypes, "CDLL", no_library)
+    monkeypatch.setattr(_cache.ctypes, "PyDLL", no_library)
     assert _cache._find_set_os_name() is None
 
 
