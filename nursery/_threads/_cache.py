@@ -213,7 +213,7 @@ def start_thread_soon(
     Works outside a run too, and never blocks: an idle cached worker takes the job, or a
     new thread is started. ``deliver`` must not raise (if it does, the traceback is
     printed); it typically hands the outcome to a run with ``RunToken.run_sync_soon``.
-    ``name`` names the thread while it runs ``fn``.
+    ``name`` names the thread while it runs ``fn`` (on Linux, for the kernel too).
     """
     _cache.start_thread_soon(fn, deliver, name)
 
