@@ -211,15 +211,17 @@ async def _checked_aclose(resource: SendStream | ReceiveStream, action: str) -> 
 
 
 async def _closed_streams_refuse_operations(maker: OneWayMaker) -> None:
-    ends = (("the send stream", "s"), ("the receive stream", "r"))
     async with _open(maker) as (s, r):
-        # Both ends at once: a graceful close may need the peer to take part (a TLS
-        # stream that has not done its handshake yet does it, to send close_notify).
+        # The send end first, in a task of its own, and the receive end once that close
+        # has finished or is waiting: a graceful close may need the peer to take part
+        # (a TLS stream that has not done its handshake yet does it, to send
+        # close_notify).
         async with open_nursery() as nursery:
-            for name, end in ends:
-                nursery.start_soon(_checked_aclose, s if end == "s" else r, f"aclose of {name}")
-        for name, end in ends:
-            await _checked_aclose(s if end == "s" else r, f"a second aclose of {name}")
+            nursery.start_soon(_checked_aclose, s, "aclose of the send stream")
+            await wait_all_tasks_blocked()
+            await _checked_aclose(r, "aclose of the receive stream")
+        await _checked_aclose(s, "a second aclose of the send stream")
+        await _checked_aclose(r, "a second aclose of the receive stream")
         with expect_raises(ClosedResourceError, "send_all after aclose"):
             await s.send_all(b"x")
         with expect_raises(ClosedResourceError, "wait_send_all_might_not_block after aclose"):
