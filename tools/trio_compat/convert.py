@@ -226,6 +226,11 @@ def main() -> int:
         help="with --run: one pytest process per file (with a time limit), then a table",
     )
     parser.add_argument("--timeout", type=int, default=600, help="seconds per file")
+    parser.add_argument(
+        "--nursery",
+        default=str(HERE.parent.parent),
+        help="directory holding the nursery package to test (default: this checkout)",
+    )
     parser.add_argument("--files", nargs="*", default=DEFAULT_FILES)
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args()
@@ -247,8 +252,8 @@ def main() -> int:
     if not args.run:
         return 0
     env = dict(os.environ)
-    # The nursery under test: the checkout this script lives in.
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent.parent), str(out)])
+    # The nursery under test (by default the checkout this script lives in).
+    env["PYTHONPATH"] = os.pathsep.join([args.nursery, str(out)])
     names = [Path(rel).name for rel in args.files]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     if not args.per_file:
