@@ -246,7 +246,10 @@ def _wait_for_work(runner: Runner) -> None:
         if cushion < timeout:
             timeout = cushion
             idle_primed = _IDLE_WAITERS
-    if runner.clock_autojump_threshold < timeout:
+    # As in Trio, tasks in wait_all_tasks_blocked() go first: they wake without moving
+    # the clock, and the autojump comes once they are done (if it came first it could
+    # find nothing to jump to and spin).
+    elif runner.clock_autojump_threshold < timeout:
         timeout = runner.clock_autojump_threshold
         idle_primed = _AUTOJUMP
     _poll_io(runner, timeout)

@@ -153,3 +153,25 @@ async def test_autojump_does_not_fire_while_tasks_are_runnable(
             async with nursery.open_nursery() as inner:
                 inner.start_soon(busy)
         assert nursery.current_time() == 0
+
+
+async def test_wait_all_tasks_blocked_with_a_cushion_under_autojump_goes_before_the_jump(
+    mock_clock: MockClock,
+) -> None:
+    # The idle waiter wakes first, without the clock moving; then the clock jumps to
+    # wake the sleeper. (The waiter used to be starved, and the run spun forever.)
+    mock_clock.autojump_threshold = 0
+    record: list[str] = []
+
+    async def sleeper() -> None:
+        await nursery.sleep(100)
+        record.append("sleeper")
+
+    async def waiter() -> None:
+        await wait_all_tasks_blocked(1)
+        record.append("waiter")
+
+    async with nursery.open_nursery() as n:
+        n.start_soon(sleeper)
+        n.start_soon(waiter)
+    assert record == ["waiter", "sleeper"]
