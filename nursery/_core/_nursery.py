@@ -276,7 +276,15 @@ class Nursery(metaclass=NoPublicConstructor):
                     task.eventual_parent_nursery = self
             except BaseExceptionGroup as group:
                 if len(group.exceptions) == 1:
-                    raise group.exceptions[0] from None
+                    # Re-raised as it was: its own __cause__ and __context__ kept, not
+                    # chained to the group it travelled in.
+                    error = group.exceptions[0]
+                    context = error.__context__
+                    try:
+                        raise error
+                    finally:
+                        error.__context__ = context
+                        del error, context
                 raise InternalError(
                     "start() got several exceptions from the task it was starting"
                 ) from group

@@ -461,3 +461,17 @@ async def test_task_status_ignored_makes_started_a_no_op() -> None:
     assert await service() == 2
     nursery.TASK_STATUS_IGNORED.started()
     nursery.TASK_STATUS_IGNORED.started("any value")
+
+
+async def test_an_error_before_started_keeps_its_cause_and_context() -> None:
+    async def fails_to_start(*, task_status: nursery.TaskStatus[None]) -> None:
+        error = ValueError("could not start")
+        error.__cause__ = OSError("the reason")
+        error.__context__ = KeyError("being handled")
+        raise error
+
+    async with nursery.open_nursery() as n:
+        with pytest.raises(ValueError) as info:
+            await n.start(fails_to_start)
+    assert isinstance(info.value.__cause__, OSError)
+    assert isinstance(info.value.__context__, KeyError)
