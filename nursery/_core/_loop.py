@@ -193,8 +193,10 @@ def _main_loop(runner: Runner) -> None:
                 if msg is CHECKPOINT:
                     task._cancel_points += 1
                     task._next_value = CHECKPOINT  # checked for cancellation on resume
+                    task.custom_sleep_data = None  # reset on every reschedule, as in Trio
                     runq_append(task)
                 elif msg is SHIELDED_CHECKPOINT:
+                    task.custom_sleep_data = None
                     runq_append(task)
                 elif msg is WAIT:
                     # The trap put the wait's abort function in the task already.

@@ -149,3 +149,17 @@ async def test_io_waits_raise_cancelled_even_when_ready() -> None:
         scope.cancel()
         with pytest.raises(nursery.Cancelled):
             await wait_writable(a)
+
+
+async def test_custom_sleep_data_is_reset_by_every_schedule_point() -> None:
+    # Trio documents custom_sleep_data as set to None whenever the task is rescheduled.
+    task = nursery.lowlevel.current_task()
+    task.custom_sleep_data = "mine"
+    await nursery.lowlevel.checkpoint()
+    assert task.custom_sleep_data is None
+    task.custom_sleep_data = "mine"
+    await nursery.lowlevel.cancel_shielded_checkpoint()
+    assert task.custom_sleep_data is None
+    task.custom_sleep_data = "mine"
+    await nursery.sleep(0)
+    assert task.custom_sleep_data is None
