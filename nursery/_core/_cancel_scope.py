@@ -353,6 +353,9 @@ class CancelScope(metaclass=Final):
 # the mark stays true; it keeps a leaf error climbing a deep chain of nurseries (each
 # stripping Cancelled on the way) linear rather than quadratic.
 _CLEAN_MARK = "_nursery_holds_no_cancelled"
+# Marks the groups of nurseries with strict_exception_groups=False: once the Cancelled
+# are stripped from one, a lone remaining error comes out unwrapped, as Trio does.
+NONSTRICT_NOTE = "nursery: this group came from a nursery with strict_exception_groups=False"
 
 
 def strip_cancelled(group: BaseExceptionGroup[BaseException]) -> tuple[bool, BaseException | None]:
@@ -389,6 +392,8 @@ def strip_cancelled(group: BaseExceptionGroup[BaseException]) -> tuple[bool, Bas
         if not frame[3]:
             rebuilt = current
             setattr(current, _CLEAN_MARK, True)
+        elif len(kept) == 1 and NONSTRICT_NOTE in getattr(current, "__notes__", ()):
+            rebuilt = kept[0]
         elif kept:
             rebuilt = current.derive(kept)
             setattr(rebuilt, _CLEAN_MARK, True)

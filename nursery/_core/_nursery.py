@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, final
 
 from . import _context
-from ._cancel_scope import MISNESTING_ADVICE, CancelScope
+from ._cancel_scope import MISNESTING_ADVICE, NONSTRICT_NOTE, CancelScope
 from ._cancel_status import CancelStatus, recalculate
 from ._exceptions import Cancelled, CancelReason, InternalError
 from ._ki import enable_ki_protection
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 StatusT = TypeVar("StatusT")
 StatusT_contra = TypeVar("StatusT_contra", contravariant=True)
-
-NONSTRICT_NOTE = "nursery: this group came from a nursery with strict_exception_groups=False"
 
 
 def _describe(exc: BaseException) -> str:

@@ -273,8 +273,10 @@ async def test_non_strict_nursery_cancelled_alone_is_caught_by_its_scope() -> No
     assert scope.cancelled_caught
 
 
-async def test_non_strict_group_keeps_its_note_after_cancelled_is_stripped() -> None:
-    with pytest.raises(ExceptionGroup) as info:
+async def test_non_strict_group_left_with_one_error_after_stripping_unwraps_it() -> None:
+    # As in Trio: the loose group held [ValueError, Cancelled]; with the Cancelled gone,
+    # the lone error comes out on its own.
+    with pytest.raises(ValueError, match="clean-up failed"):
         with nursery.CancelScope() as scope:
             async with nursery.open_nursery(strict_exception_groups=False) as n:
                 n.start_soon(nursery.sleep_forever)
@@ -282,7 +284,19 @@ async def test_non_strict_group_keeps_its_note_after_cancelled_is_stripped() -> 
                 await wait_all_tasks_blocked()
                 scope.cancel()
     assert scope.cancelled_caught
-    assert [type(e) for e in info.value.exceptions] == [ValueError]
+
+
+async def test_non_strict_group_keeps_its_note_after_cancelled_is_stripped() -> None:
+    with pytest.raises(ExceptionGroup) as info:
+        with nursery.CancelScope() as scope:
+            async with nursery.open_nursery(strict_exception_groups=False) as n:
+                n.start_soon(nursery.sleep_forever)
+                n.start_soon(fails_when_cancelled)
+                n.start_soon(fails_when_cancelled)
+                await wait_all_tasks_blocked()
+                scope.cancel()
+    assert scope.cancelled_caught
+    assert [type(e) for e in info.value.exceptions] == [ValueError, ValueError]
     (note,) = info.value.__notes__
     assert "strict_exception_groups=False" in note
 
@@ -478,3 +492,18 @@ async def test_open_nursery_with_plain_with_is_a_runtime_error() -> None:
     with pytest.raises(RuntimeError, match="async with"):
         with nursery.open_nursery():
             pass  # pragma: no cover
+
+
+async def test_a_loose_nursery_left_with_one_error_after_cancellation_unwraps_it() -> None:
+    # Trio: a strict_exception_groups=False nursery raises [error, Cancelled]; once the
+    # cancelled scope outside strips the Cancelled, the lone error comes out unwrapped.
+    async def fail() -> None:
+        raise RuntimeError("inner")
+
+    with pytest.RaisesGroup(RuntimeError, RuntimeError):
+        async with nursery.open_nursery() as outer:
+            outer.start_soon(fail)
+            async with nursery.open_nursery(strict_exception_groups=False) as inner:
+                inner.start_soon(nursery.sleep_forever)
+                inner.start_soon(fail)
+                outer.cancel_scope.cancel()
