@@ -159,9 +159,9 @@ def _main_loop(runner: Runner) -> None:
         # attribute reads, no allocation on the checkpoint path, no function call of
         # its own per step.
         for task in batch:
+            runner.current_task = task  # current_task() in before/after_task_step too
             if instrumented and "before_task_step" in instruments:
                 instruments.call("before_task_step", task)
-            runner.current_task = task
             exc = task._next_exc
             if task._next_value is CHECKPOINT:
                 # A checkpoint's cancel point comes after its schedule point, as in
@@ -213,7 +213,9 @@ def _main_loop(runner: Runner) -> None:
                     task._next_exc = _foreign_yield_error(task, msg)
                     runq_append(task)
             if instrumented and "after_task_step" in instruments:
+                runner.current_task = task
                 instruments.call("after_task_step", task)
+                runner.current_task = None
         runner.current_task = None
         # The finished batch's list becomes the next run queue: no allocation per pass.
         batch.clear()

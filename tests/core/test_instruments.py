@@ -232,3 +232,22 @@ def test_failing_instrument_is_removed_and_logged(caplog: pytest.LogCaptureFixtu
     assert errors[0].exc_info is not None
     assert isinstance(errors[0].exc_info[1], RuntimeError)
     assert "before_task_step" in errors[0].getMessage()
+
+
+def test_current_task_inside_the_step_hooks_is_the_task_being_stepped() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    class Checker(Instrument):
+        def before_task_step(self, task: Task) -> None:
+            seen.append(("before", current_task() is task))
+
+        def after_task_step(self, task: Task) -> None:
+            seen.append(("after", current_task() is task))
+
+    async def main() -> None:
+        async with nursery.open_nursery() as n:
+            n.start_soon(nursery.sleep, 0)
+
+    nursery.run(main, instruments=[Checker()])
+    assert {hook for hook, _ in seen} == {"before", "after"}
+    assert all(same for _, same in seen)
