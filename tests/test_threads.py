@@ -751,3 +751,22 @@ def test_cache_is_reset_in_a_forked_child() -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+async def test_a_limiter_needs_only_the_two_documented_methods() -> None:
+    # Trio: "anything providing compatible acquire_on_behalf_of() and
+    # release_on_behalf_of() methods".
+    class CountingLimiter:
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        async def acquire_on_behalf_of(self, borrower: object) -> None:
+            self.events.append("acquire")
+
+        def release_on_behalf_of(self, borrower: object) -> None:
+            self.events.append("release")
+
+    limiter = CountingLimiter()
+    result = await nursery.to_thread.run_sync(lambda: 6 * 7, limiter=limiter)  # type: ignore[arg-type]
+    assert result == 42
+    assert limiter.events == ["acquire", "release"]

@@ -314,8 +314,13 @@ async def to_thread_run_sync(
     # finishes, which for an abandoned call is after the task has moved on. With a
     # token free there is no need to yield here: the wait for the thread below is the
     # schedule point (and checkpoint_if_cancelled above was the cancel point).
+    # Trio documents the limiter as anything with acquire_on_behalf_of() and
+    # release_on_behalf_of(): the no-wait fast path only where there is one.
+    acquire_nowait = getattr(limiter, "acquire_on_behalf_of_nowait", None)
     try:
-        limiter.acquire_on_behalf_of_nowait(call)
+        if acquire_nowait is None:
+            raise WouldBlock
+        acquire_nowait(call)
     except WouldBlock:
         await limiter.acquire_on_behalf_of(call)
     tracker = _current_tracker()
