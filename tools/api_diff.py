@@ -19,8 +19,8 @@ The reference is whatever Trio is installed; nursery targets Trio 0.35.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import argparse
 import ast
 import enum
@@ -372,9 +372,9 @@ def compare_classes(trio_cls: type, nursery_cls: type, trio_name: str) -> list[s
             problems.append(f"not a subclass of {counterpart.__module__}.{counterpart.__name__}")
     # The stdlib bases matter as much (an exception class that is not an OSError, say).
     for base in trio_cls.__mro__[1:]:
-        if base.__module__ == "builtins" and base is not object:
-            if not issubclass(nursery_cls, base):
-                problems.append(f"not a subclass of {base.__name__}")
+        builtin = base.__module__ == "builtins" and base is not object
+        if builtin and not issubclass(nursery_cls, base):
+            problems.append(f"not a subclass of {base.__name__}")
     return problems
 
 
@@ -415,7 +415,9 @@ def compare_name(trio_module: str, name: str) -> NameReport:
             return report
         report.problems += compare_classes(trio_obj, nursery_obj, trio_name)
         # A constructor users call: compare it too (runtime-owned classes have none).
-        if trio_obj.__init__ is not object.__init__:
+        if vars(trio_obj).get("__init__", object.__init__) is not object.__init__ or any(
+            "__init__" in vars(k) for k in trio_obj.__mro__[1:-1]
+        ):
             report.problems += [
                 f"constructor: {p}" for p in compare_signatures(trio_obj, nursery_obj, trio_name)
             ]
