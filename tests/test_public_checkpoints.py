@@ -513,6 +513,11 @@ NOT_CANCEL_POINTS = {
     "nursery.lowlevel.cancel_shielded_checkpoint",
     # A cancel point always, a schedule point only when it raises (a cheap check).
     "nursery.lowlevel.checkpoint_if_cancelled",
+    # They hand the coroutine to (or take it from) another coroutine runner, which
+    # decides what happens at that point (tests/core/test_detach.py).
+    "nursery.lowlevel.temporarily_detach_coroutine_object",
+    "nursery.lowlevel.reattach_detached_coroutine_object",
+    "nursery.lowlevel.permanently_detach_coroutine_object",
 }
 
 
