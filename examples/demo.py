@@ -1,159 +1,112 @@
-"""A tour of nursery in one run: a TCP echo server, concurrent clients, timeouts and
-cancellation, all visibly working.
+"""A tour of nursery in one run, in about a second: a TCP server, concurrent clients, a
+race, a timeout, and a shutdown that leaves nothing running.
 
-Run it with ``python examples/demo.py``. The server and clients use plain non-blocking
-sockets and nursery's low-level I/O waits (the friendlier socket layer comes later).
+Run it with ``python examples/demo.py``. Each line is printed as it happens, with the
+time since the start.
+
+The protocol: a client connects, sends ``"<seconds> <words>"`` and closes its side; the
+server waits that many seconds (a stand-in for real work), answers with the words in
+capitals and hangs up.
 """
 
 from __future__ import annotations
 
-import socket
+from functools import partial
 
 import nursery
-from nursery.lowlevel import notify_closing, wait_readable, wait_writable
 
-start = 0.0
+start = 0.0  # the run's clock at the start of main()
 
 
 def say(who: str, text: str) -> None:
-    print(f"[{nursery.current_time() - start:6.3f}s] {who:<10} {text}", flush=True)
+    print(f"[{nursery.current_time() - start:5.2f}s] {who:<8} {text}", flush=True)
 
 
-def close(sock: socket.socket) -> None:
-    notify_closing(sock)  # wake anyone waiting on it before the fd goes away
-    sock.close()
+# -- the server: one task per connection, started by serve_tcp ------------------------------
+
+handlers_running = 0
 
 
-async def recv(sock: socket.socket) -> bytes:
-    while True:
-        try:
-            return sock.recv(4096)
-        except BlockingIOError:
-            await wait_readable(sock)
-
-
-async def send_all(sock: socket.socket, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[sock.send(view) :]
-        except BlockingIOError:
-            await wait_writable(sock)
-
-
-async def connect(port: int) -> socket.socket:
-    sock = socket.socket()
-    sock.setblocking(False)
+async def handle(stream: nursery.SocketStream) -> None:
+    global handlers_running
+    handlers_running += 1
+    words = ""
     try:
-        sock.connect(("127.0.0.1", port))
-    except BlockingIOError:
-        await wait_writable(sock)
-    return sock
-
-
-# -- the server --------------------------------------------------------------------------
-
-
-async def handle(conn: socket.socket, name: str) -> None:
-    try:
-        while data := await recv(conn):
-            await send_all(conn, data.upper())
-        say("server", f"{name} hung up")
-    finally:
-        close(conn)
-
-
-async def serve(listener: socket.socket, task_status: nursery.TaskStatus[int]) -> None:
-    async with nursery.open_nursery() as handlers:
-        task_status.started(listener.getsockname()[1])
-        count = 0
-        while True:
-            await wait_readable(listener)
-            conn, _ = listener.accept()
-            conn.setblocking(False)
-            count += 1
-            handlers.start_soon(handle, conn, f"client#{count}")
-
-
-# -- the clients -------------------------------------------------------------------------
-
-
-async def polite_client(port: int, name: str, words: list[str]) -> None:
-    sock = await connect(port)
-    try:
-        for word in words:
-            await send_all(sock, word.encode())
-            say(name, f"sent {word!r}, got {(await recv(sock)).decode()!r}")
-            await nursery.sleep(0.05)
-    finally:
-        close(sock)
-
-
-async def impatient_client(port: int) -> None:
-    sock = await connect(port)
-    try:
-        # The server answers at once, but we wait for a *second* reply that never
-        # comes: the timeout cancels the wait, and the block is simply abandoned.
-        await send_all(sock, b"ping")
-        await recv(sock)
-        with nursery.move_on_after(0.2) as scope:
-            await recv(sock)
-        say("impatient", f"gave up waiting after 0.2s (cancelled_caught={scope.cancelled_caught})")
-        try:
-            with nursery.fail_after(0.1):
-                await recv(sock)
-        except nursery.TooSlowError:
-            say("impatient", "fail_after raised TooSlowError, as promised")
-    finally:
-        close(sock)
-
-
-async def doomed_worker(name: str) -> None:
-    try:
-        await nursery.sleep_forever()
-    except nursery.Cancelled as cancelled:
-        say(name, f"cancelled: {cancelled}")
+        request = b""
+        async for chunk in stream:  # until the client closes its side
+            request += chunk
+        seconds, _, words = request.decode().partition(" ")
+        say("server", f"{words!r}: working {seconds}s")
+        await nursery.sleep(float(seconds))
+        await stream.send_all(words.upper().encode())
+    except nursery.BrokenResourceError:
+        say("server", f"{words!r}: the client had gone")
+    except nursery.Cancelled:
+        say("server", f"{words!r}: cancelled while working")
         raise
+    finally:
+        handlers_running -= 1  # serve_tcp closes the stream when we return
 
 
-async def failing_worker() -> None:
-    await nursery.sleep(0.1)
-    raise ValueError("something went wrong")
+# -- a client: one connection per request ----------------------------------------------------
+
+
+async def ask(port: int, seconds: float, words: str) -> str:
+    try:
+        async with await nursery.open_tcp_stream("127.0.0.1", port) as stream:
+            await stream.send_all(f"{seconds} {words}".encode())
+            await stream.send_eof()  # "that is the whole request"
+            reply = b""
+            async for chunk in stream:  # until the server hangs up
+                reply += chunk
+    except nursery.Cancelled:
+        say("client", f"{words!r}: cancelled, connection closed")
+        raise
+    say("client", f"{words!r} -> {reply.decode()!r}")
+    return reply.decode()
 
 
 async def main() -> None:
     global start
     start = nursery.current_time()
-    listener = socket.socket()
-    listener.setblocking(False)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-
-    async with nursery.open_nursery() as server_nursery:
-        port = await server_nursery.start(serve, listener)
+    async with nursery.open_nursery() as server:
+        # start() returns once the server listens; port 0 lets the kernel pick a port.
+        listeners = await server.start(partial(nursery.serve_tcp, handle, 0, host="127.0.0.1"))
+        port = listeners[0].socket.getsockname()[1]
         say("server", f"listening on 127.0.0.1:{port}")
 
-        # 1. Concurrent clients: three conversations interleave.
-        async with nursery.open_nursery() as clients:
-            clients.start_soon(polite_client, port, "alice", ["hello", "world"])
-            clients.start_soon(polite_client, port, "bob", ["structured", "concurrency"])
-            clients.start_soon(impatient_client, port)
-        say("main", "all clients done")
+        # 1. Three clients at once: replies arrive as each is ready, and gather() hands
+        #    them back in the order asked.
+        replies = await nursery.gather(
+            partial(ask, port, 0.3, "slow and steady"),
+            partial(ask, port, 0.1, "structured"),
+            partial(ask, port, 0.2, "concurrency"),
+        )
+        say("main", f"gather: {replies}")
+        assert replies == ["SLOW AND STEADY", "STRUCTURED", "CONCURRENCY"]
 
-        # 2. An error in one child cancels its siblings and reaches us as a group.
+        # 2. First answer wins: race() cancels the slower request, and returns once it
+        #    has finished unwinding.
+        winner = await nursery.race(
+            partial(ask, port, 0.4, "tortoise"),
+            partial(ask, port, 0.1, "hare"),
+        )
+        say("main", f"race: {winner!r} won; the other request was cancelled")
+        assert winner == "HARE"
+
+        # 3. A timeout is a cancel scope with a deadline: this request would take 10s.
         try:
-            async with nursery.open_nursery() as workers:
-                workers.start_soon(doomed_worker, "worker-1")
-                workers.start_soon(doomed_worker, "worker-2")
-                workers.start_soon(failing_worker)
-        except* ValueError as group:
-            say("main", f"caught {group.exceptions[0]!r}; the siblings were cancelled")
+            with nursery.fail_after(0.25):
+                await ask(port, 10, "sloth")
+        except nursery.TooSlowError:
+            say("main", "fail_after: no answer within 0.25s, request abandoned")
 
-        # 3. Cancelling a scope stops everything inside it: here, the whole server.
-        say("main", "shutting the server down")
-        server_nursery.cancel_scope.cancel(reason="demo finished")
-    close(listener)
-    say("main", "server stopped; nothing was left running")
+        # 4. Cancelling the server's scope stops everything inside it: the listener and
+        #    every connection still being handled (the sloth's, above).
+        say("main", f"shutting down with {handlers_running} handler(s) still busy")
+        server.cancel_scope.cancel()
+    assert handlers_running == 0
+    say("main", "server stopped; nothing is left running")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,12 @@ from ._serve import serve_tcp as serve_tcp
 from ._signals import open_signal_receiver as open_signal_receiver
 from ._socket_stream import SocketListener as SocketListener
 from ._socket_stream import SocketStream as SocketStream
+from ._ssl import NeedHandshakeError as NeedHandshakeError
+from ._ssl import SSLListener as SSLListener
+from ._ssl import SSLStream as SSLStream
+from ._ssl_helpers import open_ssl_over_tcp_listeners as open_ssl_over_tcp_listeners
+from ._ssl_helpers import open_ssl_over_tcp_stream as open_ssl_over_tcp_stream
+from ._ssl_helpers import serve_ssl_over_tcp as serve_ssl_over_tcp
 from ._stapled_stream import StapledStream as StapledStream
 from ._stapled_stream import aclose_forcefully as aclose_forcefully
 from ._subprocess._process import Process as Process

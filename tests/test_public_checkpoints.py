@@ -12,6 +12,7 @@ import inspect
 import os
 import pathlib
 import socket
+import ssl
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from types import ModuleType
@@ -346,6 +347,97 @@ _SOCKET_CASES: dict[str, Case] = {
 }
 
 
+@functools.cache
+def _ssl_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("checkpoints.example").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    return client_ctx, server_ctx
+
+
+async def _ssl_op(name: str) -> None:
+    client_ctx, server_ctx = _ssl_contexts()
+    a, b = nursery.testing.memory_stream_pair()
+    client = nursery.SSLStream(a, client_ctx, server_hostname="checkpoints.example")
+    server = nursery.SSLStream(b, server_ctx, server_side=True)
+    # The setup is shielded, so that a cancelled case is cancelled in the call itself.
+    with nursery.CancelScope(shield=True):
+        async with nursery.open_nursery() as n:
+            n.start_soon(client.do_handshake)
+            n.start_soon(server.do_handshake)
+        if name == "receive_some":
+            await server.send_all(b"ready")
+    if name == "unwrap":
+        async with nursery.open_nursery() as n:
+            n.start_soon(server.unwrap)
+            await client.unwrap()
+    elif name == "send_all":
+        await client.send_all(b"x")
+    elif name == "receive_some":
+        await client.receive_some()
+    else:
+        await getattr(client, name)()
+
+
+class _OneStreamListener(nursery.abc.Listener[nursery.abc.Stream]):
+    async def accept(self) -> nursery.abc.Stream:
+        await nursery.lowlevel.checkpoint()
+        return nursery.testing.memory_stream_pair()[0]
+
+    async def aclose(self) -> None:
+        await nursery.lowlevel.checkpoint()
+
+
+async def _ssl_listener_op(name: str) -> None:
+    listener = nursery.SSLListener(_OneStreamListener(), _ssl_contexts()[1])
+    await getattr(listener, name)()
+
+
+async def _ssl_do_nothing(stream: nursery.SSLStream[nursery.SocketStream]) -> None:
+    pass
+
+
+async def _ssl_over_tcp(name: str) -> None:
+    client_ctx, server_ctx = _ssl_contexts()
+    if name == "open_ssl_over_tcp_listeners":
+        for listener in await nursery.open_ssl_over_tcp_listeners(0, server_ctx, host="127.0.0.1"):
+            await listener.aclose()
+        return
+    with nursery.CancelScope(shield=True):
+        (listener,) = await nursery.open_tcp_listeners(0, host="127.0.0.1")
+    async with listener:
+        host, port = listener.socket.getsockname()
+        stream = await nursery.open_ssl_over_tcp_stream(host, port, ssl_context=client_ctx)
+        await nursery.aclose_forcefully(stream)
+
+
+_SSL_CASES: dict[str, Case] = {
+    **{
+        f"nursery.SSLStream.{op}": (lambda op=op: _ssl_op(op))
+        for op in (
+            "do_handshake",
+            "send_all",
+            "wait_send_all_might_not_block",
+            "receive_some",
+            "unwrap",
+            "aclose",
+        )
+    },
+    "nursery.SSLListener.accept": lambda: _ssl_listener_op("accept"),
+    "nursery.SSLListener.aclose": lambda: _ssl_listener_op("aclose"),
+    "nursery.open_ssl_over_tcp_stream": lambda: _ssl_over_tcp("open_ssl_over_tcp_stream"),
+    "nursery.open_ssl_over_tcp_listeners": lambda: _ssl_over_tcp("open_ssl_over_tcp_listeners"),
+    # Serves forever: ended by the timeout around every case.
+    "nursery.serve_ssl_over_tcp": lambda: nursery.serve_ssl_over_tcp(
+        _ssl_do_nothing, 0, _ssl_contexts()[1], host="127.0.0.1"
+    ),
+}
+
+
 # name -> how to call it so that it completes (within the 1 s timeout every case gets)
 CASES: dict[str, Case] = {
     "nursery.sleep": lambda: nursery.sleep(0),
@@ -412,6 +504,7 @@ CASES: dict[str, Case] = {
         nursery.testing.check_half_closeable_stream(_memory_two_way, None)
     ),
     **_SOCKET_CASES,
+    **_SSL_CASES,
 }
 
 

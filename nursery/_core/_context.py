@@ -26,15 +26,6 @@ if TYPE_CHECKING:
 class _RunContext(threading.local):
     runner: Runner
 
-    @property
-    def task(self) -> Task:
-        """The task stepping now (AttributeError if none). Kept for code written
-        against the older layout; ``current_task()`` is the faster way."""
-        task = self.runner.current_task
-        if task is None:
-            raise AttributeError("task")
-        return task
-
 
 GLOBAL_RUN_CONTEXT = _RunContext()
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import outcome
 
+from .._core._context import TASK_HINT
 from .._core._exceptions import Cancelled, RunFinishedError, WouldBlock
 from .._sync import CapacityLimiter
 from ..lowlevel import (
@@ -320,6 +321,9 @@ async def to_thread_run_sync(
     tracker = _current_tracker()
     tracker.count += 1
     context = contextvars.copy_context()
+    # The copy carries the task's current-task hint; in the worker thread it would be
+    # a lie (see nursery._core._context), so the thread starts without one.
+    context.run(TASK_HINT.set, None)
 
     def finished_in_run(result: outcome.Outcome[T]) -> None:
         limiter.release_on_behalf_of(call)

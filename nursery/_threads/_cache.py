@@ -4,10 +4,15 @@ Starting an OS thread costs far more than handing work to one that already exist
 finished workers wait a while for the next job before they exit. A worker that is idle
 for ``IDLE_TIMEOUT`` seconds ends. The cache is process-wide (threads outlive runs) and
 starts empty again in a forked child, where the parent's threads do not exist.
+
+On Linux a worker also gives its name to the kernel (``pthread_setname_np``), so that
+``top -H``, ``ps -eL``, ``gdb`` and ``/proc/<pid>/task/<tid>/comm`` show what it runs.
+Python before 3.14 only names the ``threading.Thread`` object.
 """
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import sys
@@ -24,9 +29,51 @@ IDLE_TIMEOUT = 10.0
 
 _worker_numbers = itertools.count(1)
 
+# The kernel keeps 16 bytes of a thread's name, the terminating NUL included.
+OS_NAME_LIMIT = 15
+
+
+def os_thread_name(name: str) -> bytes:
+    """``name`` as the kernel will hold it: ASCII (anything else becomes ``?``, as in
+    Trio), cut to ``OS_NAME_LIMIT`` bytes. A NUL would end it early; nothing fails."""
+    return name.encode("ascii", errors="replace")[:OS_NAME_LIMIT]
+
+
+# Called as setter(pthread_self, name) from the thread being named.
+_SetName = Callable[[ctypes.c_ulong, bytes], object]
+_UNKNOWN: Any = object()
+# pthread_setname_np, looked up by the first worker that needs it; None where it is
+# missing (not Linux, no such symbol).
+_set_os_name: _SetName | None = _UNKNOWN
+
+
+def _find_set_os_name() -> _SetName | None:
+    if not sys.platform.startswith("linux"):
+        # macOS and the BSDs spell it differently (one argument, or another name).
+        return None
+    try:
+        # The symbols already loaded into the process: glibc and musl both have it.
+        # PyDLL keeps the GIL during the call: naming oneself is one quick prctl(), and
+        # letting the GIL go would invite a hand-over to the run's thread mid-job.
+        setname = ctypes.PyDLL(None).pthread_setname_np
+    except (OSError, AttributeError):
+        return None
+    # No argtypes: callers pass a ready c_ulong (pthread_t) and bytes, which ctypes then
+    # hands over without a conversion step (measurably cheaper per call).
+    setname.restype = ctypes.c_int
+    return setname
+
+
+def _os_name_setter() -> _SetName | None:
+    global _set_os_name
+    if _set_os_name is _UNKNOWN:
+        # Two threads may both look it up the first time; they find the same thing.
+        _set_os_name = _find_set_os_name()
+    return _set_os_name
+
 
 class _Worker:
-    __slots__ = ("_cache", "_job", "_signal", "_thread")
+    __slots__ = ("_cache", "_job", "_os_name", "_pthread", "_set_os_name", "_signal", "_thread")
 
     def __init__(self, cache: _ThreadCache) -> None:
         self._cache = cache
@@ -36,9 +83,16 @@ class _Worker:
         # Held while there is no job; the submitter releases it to hand one over.
         self._signal = threading.Lock()
         self._signal.acquire()
+        # Short enough to reach the kernel whole (up to 999 workers), numbers included.
         self._thread = threading.Thread(
-            target=self._main, name=f"nursery worker {next(_worker_numbers)}", daemon=True
+            target=self._main, name=f"nursery wkr {next(_worker_numbers)}", daemon=True
         )
+        # Set in the thread itself (see _main).
+        self._set_os_name: _SetName | None = None
+        self._pthread = ctypes.c_ulong(0)
+        # What the kernel holds as this thread's name, so that an unchanged name costs
+        # no call.
+        self._os_name = b""
 
     def start(self) -> None:
         self._thread.start()
@@ -62,10 +116,14 @@ class _Worker:
         idle_name = thread.name
         if name is not None:
             thread.name = name
+            if self._set_os_name is not None:
+                self._name_os_thread(name)
         try:
             result = outcome.capture(fn)
         finally:
             thread.name = idle_name
+            if name is not None and self._set_os_name is not None:
+                self._name_os_thread(idle_name)
         # Drop the function before delivering, so that whatever deliver() wakes does
         # not find the job's objects still alive in this frame.
         del fn
@@ -85,7 +143,26 @@ class _Worker:
                 f"{report}"
             )
 
+    def _name_os_thread(self, name: str) -> None:
+        # Runs in the worker itself: a thread naming itself is a prctl() in glibc, with
+        # no /proc file to open. Best effort: a failure leaves the old name, nothing
+        # more, so the return code is ignored and so is any exception.
+        os_name = os_thread_name(name)
+        if os_name != self._os_name:
+            set_os_name = self._set_os_name
+            assert set_os_name is not None
+            try:
+                set_os_name(self._pthread, os_name)
+            except Exception:
+                return
+            self._os_name = os_name
+
     def _main(self) -> None:
+        self._set_os_name = _os_name_setter()
+        if self._set_os_name is not None:
+            # CPython's thread ident is the thread's pthread_t, i.e. pthread_self().
+            self._pthread = ctypes.c_ulong(threading.get_ident())
+            self._name_os_thread(self._thread.name)
         cache = self._cache
         while True:
             if self._signal.acquire(timeout=IDLE_TIMEOUT):
@@ -136,7 +213,7 @@ def start_thread_soon(
     Works outside a run too, and never blocks: an idle cached worker takes the job, or a
     new thread is started. ``deliver`` must not raise (if it does, the traceback is
     printed); it typically hands the outcome to a run with ``RunToken.run_sync_soon``.
-    ``name`` names the thread while it runs ``fn``.
+    ``name`` names the thread while it runs ``fn`` (on Linux, for the kernel too).
     """
     _cache.start_thread_soon(fn, deliver, name)
 

@@ -570,3 +570,21 @@ async def test_iter_await_frames_walks_the_await_chain() -> None:
         assert names[:2] == ["outer", "middle"]
         assert all(isinstance(lineno, int) for _, lineno in frames)
         n.cancel_scope.cancel()
+
+
+async def test_a_worker_thread_carries_no_current_task_hint() -> None:
+    # The thread runs in a copy of the task's contextvars. The task's hint (see
+    # nursery._core._context) must not travel with it: were the task running at the
+    # moment the thread asked, the hint alone would pass for the truth.
+    from nursery import to_thread
+    from nursery._core._context import TASK_HINT
+
+    def worker() -> tuple[object, bool]:
+        try:
+            nursery.lowlevel.current_task()
+        except RuntimeError:
+            return TASK_HINT.get(), False
+        return TASK_HINT.get(), True  # pragma: no cover
+
+    assert TASK_HINT.get() is nursery.lowlevel.current_task()
+    assert await to_thread.run_sync(worker) == (None, False)
