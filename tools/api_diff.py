@@ -80,6 +80,17 @@ ACCEPTED: dict[str, str] = {
     ),
     "trio.lowlevel.reschedule: parameter next_send: default Value(None), Trio's is "
     "<sentinel>": "the same meaning: Trio's marker stands for Value(None)",
+    "trio.lowlevel.checkpoint: async def in Trio, not in nursery": (
+        "returns the kernel's trap object, no coroutine per checkpoint; run and "
+        "start_soon accept it"
+    ),
+    "trio.lowlevel.cancel_shielded_checkpoint: async def in Trio, not in nursery": (
+        "returns the kernel's trap object, no coroutine per checkpoint; run and "
+        "start_soon accept it"
+    ),
+    "trio.lowlevel.wait_task_rescheduled: async def in Trio, not in nursery": (
+        "a generator-based coroutine: one frame fewer per wait"
+    ),
     "trio.Path: member missing: link_to": "removed from pathlib in Python 3.12",
     "trio.PosixPath: member missing: link_to": "removed from pathlib in Python 3.12",
 }
@@ -161,8 +172,11 @@ def _lookup(dotted: str) -> tuple[bool, Any]:
 
 
 def _signature(obj: Any) -> inspect.Signature | None:
+    # Follow functools.wraps to functions (Trio's Path methods wrap pathlib's), not to
+    # classes: Trio's socket() "wraps" socket.socket, whose signature is not socket()'s.
+    follow = not isinstance(getattr(obj, "__wrapped__", None), type)
     try:
-        return inspect.signature(obj)
+        return inspect.signature(obj, follow_wrapped=follow)
     except (TypeError, ValueError):
         return None
 
