@@ -7,7 +7,8 @@ docs/porting.md (``DELIBERATE``). For names present on both sides it also compar
 
 * function and method signatures: parameter names, kinds and defaults;
 * classes: public members, a few protocol dunders (``__aenter__``, ``__aiter__``, ...),
-  and the public Trio base classes (``SocketStream`` must be a ``HalfCloseableStream``).
+  abstract methods, and the public Trio base classes (``SocketStream`` must be a
+  ``HalfCloseableStream``) and builtin ones (an exception that is an ``OSError``).
 
 Usage (from the repository root, with Trio installed)::
 
@@ -384,6 +385,13 @@ def compare_classes(trio_cls: type, nursery_cls: type, trio_name: str) -> list[s
             continue
         if isinstance(counterpart, type) and not issubclass(nursery_cls, counterpart):
             problems.append(f"not a subclass of {counterpart.__module__}.{counterpart.__name__}")
+    # A Trio subclass of an ABC must be instantiable here too: same abstract methods.
+    trio_abstract = set(getattr(trio_cls, "__abstractmethods__", ()))
+    nursery_abstract = set(getattr(nursery_cls, "__abstractmethods__", ()))
+    for name in sorted(nursery_abstract - trio_abstract):
+        problems.append(f"abstract here, not in Trio: {name}")
+    for name in sorted(trio_abstract - nursery_abstract):
+        problems.append(f"abstract in Trio, not here: {name}")
     # The stdlib bases matter as much (an exception class that is not an OSError, say).
     for base in trio_cls.__mro__[1:]:
         builtin = base.__module__ == "builtins" and base is not object
