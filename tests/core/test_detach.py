@@ -184,3 +184,17 @@ async def test_permanent_detach_checks_its_arguments_and_state() -> None:
     async with nursery.open_nursery():
         with pytest.raises(RuntimeError, match="open nurseries"):
             await lowlevel.permanently_detach_coroutine_object(outcome.Value(None))
+
+
+async def test_permanent_detach_inside_a_cancel_scope_is_an_error_for_the_nursery() -> None:
+    coros: list[Any] = []
+
+    async def leaving() -> None:
+        coros.append(lowlevel.current_task().coro)
+        with nursery.CancelScope():
+            await lowlevel.permanently_detach_coroutine_object(outcome.Value(None))
+
+    with pytest.RaisesGroup(pytest.RaisesExc(RuntimeError, match="cancel scope")):
+        async with nursery.open_nursery() as n:
+            n.start_soon(leaving)
+    coros[0].close()
