@@ -81,17 +81,6 @@ ACCEPTED: dict[str, str] = {
     ),
     "trio.lowlevel.reschedule: parameter next_send: default Value(None), Trio's is "
     "<sentinel>": "the same meaning: Trio's marker stands for Value(None)",
-    "trio.lowlevel.checkpoint: async def in Trio, not in nursery": (
-        "returns the kernel's trap object, no coroutine per checkpoint; run and "
-        "start_soon accept it"
-    ),
-    "trio.lowlevel.cancel_shielded_checkpoint: async def in Trio, not in nursery": (
-        "returns the kernel's trap object, no coroutine per checkpoint; run and "
-        "start_soon accept it"
-    ),
-    "trio.lowlevel.wait_task_rescheduled: async def in Trio, not in nursery": (
-        "a generator-based coroutine: one frame fewer per wait"
-    ),
     "trio.Path: member missing: link_to": "removed from pathlib in Python 3.12",
     "trio.PosixPath: member missing: link_to": "removed from pathlib in Python 3.12",
 }

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, final
 
 from ._exceptions import Cancelled, RunFinishedError
 from ._ki import enable_ki_protection
-from ._traps import cancel_shielded_checkpoint
+from ._traps import SHIELDED_CHECKPOINT_TRAP
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class EntryQueue:
                     await self.runner.io.wait_readable(self.wakeup.fd)
                     self.wakeup.drain()
                 else:
-                    await cancel_shielded_checkpoint()
+                    await SHIELDED_CHECKPOINT_TRAP
         except Cancelled:
             pass
         finally:

@@ -28,7 +28,7 @@ from ._io._contract import FileDescriptorLike, IOStatistics
 from ._io._epoll import EpollBackend
 from ._ki import enable_ki_protection
 from ._task import Task
-from ._traps import Abort, RaiseCancelT, wait_task_rescheduled
+from ._traps import Abort, RaiseCancelT, suspend_task
 from ._util import coroutine_or_error
 
 if TYPE_CHECKING:
@@ -420,4 +420,4 @@ async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
         del runner.waiting_for_idle[key]
         return Abort.SUCCEEDED
 
-    await wait_task_rescheduled(abort)
+    await suspend_task(task, abort)

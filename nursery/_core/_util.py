@@ -4,7 +4,7 @@ check that turns ``async_fn, *args`` into a coroutine with a helpful error."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from types import CoroutineType, GeneratorType
 from typing import Any, NoReturn, TypeVar
 
@@ -71,13 +71,6 @@ def reject_non_callable(async_fn: object, what: str) -> None:
         raise TypeError(f"{what} expected an async function, got {async_fn!r}")
 
 
-_TRAPS_MODULE = __name__.rpartition(".")[0] + "._traps"
-
-
-async def _await(awaitable: Awaitable[T]) -> T:
-    return await awaitable
-
-
 def coroutine_or_error(
     async_fn: Callable[..., Coroutine[Any, Any, T]], args: tuple[Any, ...], what: str
 ) -> Coroutine[Any, Any, T]:
@@ -106,11 +99,6 @@ def coroutine_or_error(
         )
     if isinstance(coro, Coroutine):
         return coro
-    if type(coro).__module__ == _TRAPS_MODULE:
-        # lowlevel.checkpoint() and cancel_shielded_checkpoint() return the kernel's
-        # trap singletons rather than coroutines (no coroutine object per checkpoint),
-        # yet in Trio they are async functions that may be spawned as tasks.
-        return _await(coro)
     if inspect.isawaitable(coro):
         raise TypeError(
             f"{what} expected an async function, but {async_fn!r} returned the awaitable "
