@@ -318,6 +318,7 @@ async def _listener_aclose() -> None:
 
 _SOCKET_CASES: dict[str, Case] = {
     "nursery.socket.getaddrinfo": lambda: nursery.socket.getaddrinfo("127.0.0.1", 80),
+    "nursery.socket.getprotobyname": lambda: nursery.socket.getprotobyname("tcp"),
     "nursery.socket.getnameinfo": lambda: nursery.socket.getnameinfo(
         ("127.0.0.1", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
     ),

@@ -128,10 +128,7 @@ KNOWN_MISSING = {
 }
 # Names present in both whose signatures or members still differ (reported to the
 # owners of those layers).
-KNOWN_MISMATCHED = {
-    # Synchronous in nursery, async in Trio (it runs in a worker thread there).
-    "trio.socket.getprotobyname",
-}
+KNOWN_MISMATCHED: set[str] = set()
 
 
 def _api_diff() -> ModuleType:

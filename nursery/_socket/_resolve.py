@@ -85,6 +85,12 @@ async def getnameinfo(sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
     return await to_thread_run_sync(_stdlib.getnameinfo, sockaddr, flags, abandon_on_cancel=True)
 
 
+async def getprotobyname(name: str) -> int:
+    """Like ``socket.getprotobyname``, but async (it may read ``/etc/protocols``, or ask
+    NSS): it runs in a worker thread and can be cancelled."""
+    return await to_thread_run_sync(_stdlib.getprotobyname, name, abandon_on_cancel=True)
+
+
 async def resolve_address(
     address: Any,
     family: int,
