@@ -22,6 +22,7 @@ from ._core._exceptions import Cancelled as Cancelled
 from ._core._exceptions import ClosedResourceError as ClosedResourceError
 from ._core._exceptions import EndOfChannel as EndOfChannel
 from ._core._exceptions import InternalError as InternalError
+from ._core._exceptions import NurseryDeprecationWarning as NurseryDeprecationWarning
 from ._core._exceptions import RunFinishedError as RunFinishedError
 from ._core._exceptions import WouldBlock as WouldBlock
 from ._core._loop import run as run

@@ -49,10 +49,10 @@ from ._core._nursery import open_nursery
 from ._core._parking_lot import ParkingLot
 from ._core._task import Task
 from ._core._traps import (
+    CHECKPOINT_TRAP,
     SHIELDED_CHECKPOINT_TRAP,
     Abort,
     RaiseCancelT,
-    checkpoint,
     suspend_task,
 )
 from ._core._util import NoPublicConstructor
@@ -144,7 +144,7 @@ _WAIT: Final = _Wait.WAIT
 #     if task is None or task._runner.current_task is not task:
 #         task = current_task()          # the hint is missing or stale (see _context)
 #     if task._cancel_status.effectively_cancelled or task._ki_pending:
-#         await checkpoint()
+#         await CHECKPOINT_TRAP
 #     else:
 #         task._cancel_points += 1
 
@@ -268,7 +268,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
-            await checkpoint()
+            await CHECKPOINT_TRAP
         else:
             task._cancel_points += 1
         state = self._state
@@ -336,7 +336,7 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
         """``close()``, then a checkpoint (the handle is closed even if that raises
         ``Cancelled``)."""
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
     def __enter__(self) -> Self:
         return self
@@ -426,7 +426,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
-            await checkpoint()
+            await CHECKPOINT_TRAP
         else:
             task._cancel_points += 1
         value = self._take()
@@ -445,7 +445,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
-            await checkpoint()
+            await CHECKPOINT_TRAP
         else:
             task._cancel_points += 1
         state = self._state
@@ -506,7 +506,7 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         """``close()``, then a checkpoint (the handle is closed even if that raises
         ``Cancelled``)."""
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
     def __enter__(self) -> Self:
         return self

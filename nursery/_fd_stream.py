@@ -18,7 +18,11 @@ from ._conflict import ConflictDetector
 from ._core._context import in_run
 from ._core._exceptions import BrokenResourceError, ClosedResourceError
 from ._core._runner import notify_closing, wait_readable, wait_writable
-from ._core._traps import cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled
+from ._core._traps import (
+    CHECKPOINT_TRAP,
+    SHIELDED_CHECKPOINT_TRAP,
+    checkpoint_if_cancelled,
+)
 from ._core._util import Final
 from .abc import Stream
 
@@ -92,7 +96,7 @@ class FdStream(Stream, metaclass=_FinalStreamMeta):
                     except OSError as exc:
                         raise self._translate(exc) from exc
             if not yielded:
-                await cancel_shielded_checkpoint()
+                await SHIELDED_CHECKPOINT_TRAP
 
     async def wait_send_all_might_not_block(self) -> None:
         with self._send_guard:
@@ -125,7 +129,7 @@ class FdStream(Stream, metaclass=_FinalStreamMeta):
                     break
             # Data in hand is never dropped for a cancellation: the schedule point that
             # every call owes comes after the read, shielded.
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return data
 
     def _translate(self, exc: OSError) -> Exception:
@@ -149,7 +153,7 @@ class FdStream(Stream, metaclass=_FinalStreamMeta):
 
     async def aclose(self) -> None:
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
     def _release(self, fd: int) -> None:
         self._fd = -1

@@ -24,7 +24,7 @@ from ._core._cancel_scope import CancelScope
 from ._core._exceptions import BrokenResourceError
 from ._core._nursery import Nursery, open_nursery
 from ._core._parking_lot import ParkingLot
-from ._core._traps import checkpoint, checkpoint_if_cancelled
+from ._core._traps import CHECKPOINT_TRAP, checkpoint_if_cancelled
 from ._core._util import name_of, reject_non_callable
 from ._groups import raise_single_error
 from .abc import ReceiveChannel
@@ -115,7 +115,7 @@ class _Slots:
         if self.free:
             # Even with a free slot: a schedule point per item, so feeding a huge
             # iterable with a high limit does not hold the loop.
-            await checkpoint()
+            await CHECKPOINT_TRAP
         while not self.free:
             await self.lot.park()
         self.free -= 1

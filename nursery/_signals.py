@@ -25,7 +25,7 @@ from ._conflict import ConflictDetector
 from ._core._ki import enable_ki_protection
 from ._core._parking_lot import ParkingLot
 from ._core._runner import current_token
-from ._core._traps import checkpoint
+from ._core._traps import CHECKPOINT_TRAP
 
 _Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
@@ -123,7 +123,7 @@ class SignalReceiver:
             raise RuntimeError("the open_signal_receiver() block has already exited")
         with self._conflict:
             if self._pending:
-                await checkpoint()
+                await CHECKPOINT_TRAP
             else:
                 # Cancelled here, the task takes nothing from the pending set: no
                 # signal is lost.

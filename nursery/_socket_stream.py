@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, overload
 from . import socket as nsocket
 from ._conflict import ConflictDetector
 from ._core._exceptions import BrokenResourceError, ClosedResourceError
-from ._core._traps import checkpoint
+from ._core._traps import CHECKPOINT_TRAP
 from .abc import HalfCloseableStream, Listener
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class SocketStream(HalfCloseableStream):
                         if not total:
                             if socket.fileno() == -1:
                                 raise ClosedResourceError("this socket was already closed")
-                            await checkpoint()
+                            await CHECKPOINT_TRAP
                             return
                         while sent < total:
                             with view[sent:] as rest:
@@ -147,7 +147,7 @@ class SocketStream(HalfCloseableStream):
 
     async def send_eof(self) -> None:
         with self._send_conflict:
-            await checkpoint()
+            await CHECKPOINT_TRAP
             # Idempotent: a second shutdown() fails on some systems.
             if self.socket.did_shutdown_SHUT_WR:
                 return
@@ -171,7 +171,7 @@ class SocketStream(HalfCloseableStream):
 
     async def aclose(self) -> None:
         self.socket.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
     @overload
     def setsockopt(self, level: int, option: int, value: int | Buffer) -> None: ...
@@ -248,4 +248,4 @@ class SocketListener(Listener[SocketStream]):
 
     async def aclose(self) -> None:
         self.socket.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP

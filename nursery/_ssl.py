@@ -51,7 +51,11 @@ from ._core._exceptions import (
     Cancelled,
     ClosedResourceError,
 )
-from ._core._traps import cancel_shielded_checkpoint, checkpoint, checkpoint_if_cancelled
+from ._core._traps import (
+    CHECKPOINT_TRAP,
+    SHIELDED_CHECKPOINT_TRAP,
+    checkpoint_if_cancelled,
+)
 from ._core._util import Final
 from ._sync import Event, Lock, StrictFIFOLock
 from .abc import AsyncResource, Listener, Stream
@@ -260,7 +264,7 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
             except ssl.SSLError as exc:  # includes SSLCertVerificationError
                 self._state = _State.BROKEN
                 if not yielded:
-                    await cancel_shielded_checkpoint()
+                    await SHIELDED_CHECKPOINT_TRAP
                 raise BrokenResourceError(f"TLS failed: {exc}") from exc
             output = self._outgoing.read()
             if is_handshake and not needs_input and self._holds_session_tickets():
@@ -278,7 +282,7 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
             if not needs_input:
                 break
         if not yielded:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
         return result
 
     def _holds_session_tickets(self) -> bool:
@@ -367,7 +371,7 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
         """
         self._check_status()
         if self._handshake_done:
-            await checkpoint()
+            await CHECKPOINT_TRAP
         else:
             await self._ensure_handshake()
 
@@ -387,7 +391,7 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
             await self._ensure_handshake()
             if not view:
                 # SSLObject.write(b"") would mean something else entirely (an EOF).
-                await checkpoint()
+                await CHECKPOINT_TRAP
                 return
             for start in range(0, len(view), _WRITE_CHUNK):
                 await self._drive(self._ssl_object.write, view[start : start + _WRITE_CHUNK])
@@ -420,7 +424,7 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
                 raise ValueError(f"receive_some() needs max_bytes >= 1, got {max_bytes}")
         with self._receive_conflict:
             if self._peer_ended_without_notify and self._state is not _State.CLOSED:
-                await checkpoint()
+                await CHECKPOINT_TRAP
                 return b""
             self._check_status()
             try:
@@ -467,7 +471,7 @@ class SSLStream(Stream, Generic[_StreamT], metaclass=_FinalABCMeta):
         ``BrokenResourceError``.
         """
         if self._state is _State.CLOSED:
-            await checkpoint()
+            await CHECKPOINT_TRAP
             return
         abandoned_handshake = (
             self._handshake_attempted and not self._handshake_done and not self._handshake_running

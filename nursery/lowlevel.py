@@ -4,6 +4,15 @@ waits, run-wide variables, instruments, entering the run from other threads)."""
 from ._core._context import current_task as current_task
 from ._core._context import in_run as in_run
 from ._core._context import in_task as in_task
+from ._core._detach import (
+    permanently_detach_coroutine_object as permanently_detach_coroutine_object,
+)
+from ._core._detach import (
+    reattach_detached_coroutine_object as reattach_detached_coroutine_object,
+)
+from ._core._detach import (
+    temporarily_detach_coroutine_object as temporarily_detach_coroutine_object,
+)
 from ._core._entry_queue import RunToken as RunToken
 from ._core._ki import currently_ki_protected as currently_ki_protected
 from ._core._ki import disable_ki_protection as disable_ki_protection

@@ -17,7 +17,6 @@ from socket import CMSG_SPACE as CMSG_SPACE
 from socket import error as error
 from socket import gaierror as gaierror
 from socket import gethostname as gethostname
-from socket import getprotobyname as getprotobyname
 from socket import getservbyname as getservbyname
 from socket import getservbyport as getservbyport
 from socket import has_ipv6 as has_ipv6
@@ -46,6 +45,7 @@ from ._socket._hooks import set_custom_hostname_resolver as set_custom_hostname_
 from ._socket._hooks import set_custom_socket_factory as set_custom_socket_factory
 from ._socket._resolve import getaddrinfo as getaddrinfo
 from ._socket._resolve import getnameinfo as getnameinfo
+from ._socket._resolve import getprotobyname as getprotobyname
 from ._socket._socket_type import SocketType as SocketType
 
 # -- constants: every upper-case name of the standard library's socket module ----------

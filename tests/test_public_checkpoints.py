@@ -318,6 +318,7 @@ async def _listener_aclose() -> None:
 
 _SOCKET_CASES: dict[str, Case] = {
     "nursery.socket.getaddrinfo": lambda: nursery.socket.getaddrinfo("127.0.0.1", 80),
+    "nursery.socket.getprotobyname": lambda: nursery.socket.getprotobyname("tcp"),
     "nursery.socket.getnameinfo": lambda: nursery.socket.getnameinfo(
         ("127.0.0.1", 80), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV
     ),
@@ -606,6 +607,11 @@ NOT_CANCEL_POINTS = {
     "nursery.lowlevel.cancel_shielded_checkpoint",
     # A cancel point always, a schedule point only when it raises (a cheap check).
     "nursery.lowlevel.checkpoint_if_cancelled",
+    # They hand the coroutine to (or take it from) another coroutine runner, which
+    # decides what happens at that point (tests/core/test_detach.py).
+    "nursery.lowlevel.temporarily_detach_coroutine_object",
+    "nursery.lowlevel.reattach_detached_coroutine_object",
+    "nursery.lowlevel.permanently_detach_coroutine_object",
 }
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, final
 
 from ._exceptions import Cancelled, RunFinishedError
 from ._ki import enable_ki_protection
-from ._traps import checkpoint
+from ._traps import CHECKPOINT_TRAP
 from ._util import NoPublicConstructor
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class EntryQueue:
                 else:
                     # A cancellable checkpoint: callbacks that keep queueing more
                     # callbacks must not keep the run from finishing.
-                    await checkpoint()
+                    await CHECKPOINT_TRAP
         except Cancelled:
             pass
         finally:

@@ -115,3 +115,12 @@ class BrokenResourceError(Exception):
 
 class EndOfChannel(Exception):
     """Every sender of the channel closed it: no more items will arrive."""
+
+
+class NurseryDeprecationWarning(FutureWarning):
+    """Warns that nursery functionality you use is deprecated and will go away.
+
+    A ``FutureWarning`` rather than a ``DeprecationWarning``: Python shows those by
+    default, so end users see the warning, not only developers running tests. (Trio's
+    ``TrioDeprecationWarning``, under a name without "trio".)
+    """

@@ -19,7 +19,12 @@ from ._cancel_scope import MISNESTING_ADVICE, NONSTRICT_NOTE, CancelScope
 from ._cancel_status import CancelStatus, recalculate
 from ._exceptions import Cancelled, CancelReason, InternalError
 from ._ki import enable_ki_protection
-from ._traps import Abort, RaiseCancelT, cancel_shielded_checkpoint, wait_task_rescheduled
+from ._traps import (
+    SHIELDED_CHECKPOINT_TRAP,
+    Abort,
+    RaiseCancelT,
+    suspend_task,
+)
 from ._util import NoPublicConstructor, reject_non_callable
 
 if TYPE_CHECKING:
@@ -208,11 +213,11 @@ class Nursery(metaclass=NoPublicConstructor):
                 return Abort.FAILED
 
             self._parent_waiting_in_aexit = True
-            await wait_task_rescheduled(aborted)
+            await suspend_task(self._parent_task, aborted)
         else:
             # No children to wait for: still a schedule point, but not a cancel point.
             try:
-                await cancel_shielded_checkpoint()
+                await SHIELDED_CHECKPOINT_TRAP
             except BaseException as exc:
                 self._pending_excs.append(exc)
         popped = self._parent_task._child_nurseries.pop()

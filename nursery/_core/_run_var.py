@@ -27,6 +27,13 @@ class RunVarToken(Generic[T], metaclass=NoPublicConstructor):
     def var(self) -> RunVar[T]:
         return self._var
 
+    @property
+    def previous_value(self) -> T:
+        """The value the var had before the ``set`` that made this token (Trio's name;
+        ``old_value`` is the same, named as in ``contextvars.Token``). A private marker
+        if it had none."""
+        return self.old_value
+
 
 @final
 class RunVar(Generic[T], metaclass=Final):

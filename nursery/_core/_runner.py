@@ -28,7 +28,7 @@ from ._io._contract import FileDescriptorLike, IOStatistics
 from ._io._epoll import EpollBackend
 from ._ki import enable_ki_protection
 from ._task import Task
-from ._traps import Abort, RaiseCancelT, WakeWithError, wait_task_rescheduled
+from ._traps import Abort, RaiseCancelT, WakeWithError, suspend_task
 from ._util import coroutine_or_error
 
 if TYPE_CHECKING:
@@ -427,4 +427,4 @@ async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
         del runner.waiting_for_idle[key]
         return Abort.SUCCEEDED
 
-    await wait_task_rescheduled(abort)
+    await suspend_task(task, abort)

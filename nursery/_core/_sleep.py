@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from . import _context
 from ._ki import enable_ki_protection
-from ._traps import CHECKPOINT_TRAP, Abort, RaiseCancelT, wait_task_rescheduled
+from ._traps import CHECKPOINT_TRAP, Abort, RaiseCancelT, suspend_task, wait_task_rescheduled
 
 
 def _abort_forever(_: RaiseCancelT) -> Abort:
@@ -41,7 +41,7 @@ async def sleep_until(deadline: float) -> None:
         return Abort.SUCCEEDED
 
     try:
-        await wait_task_rescheduled(abort)
+        await suspend_task(task, abort)
     finally:
         # Whatever woke us (the deadline, or a reschedule() by someone else), the entry
         # must not outlive the sleep.

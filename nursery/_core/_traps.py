@@ -103,18 +103,23 @@ CHECKPOINT_TRAP: Final[Awaitable[None]] = _CheckpointTrap()  # type: ignore[assi
 SHIELDED_CHECKPOINT_TRAP: Final[Awaitable[None]] = _ShieldedCheckpointTrap()  # type: ignore[assignment]
 
 
-def checkpoint() -> Awaitable[None]:
+# The public functions are coroutine functions, as in Trio (they may be spawned as
+# tasks, and inspect calls them coroutine functions); nursery's own code awaits the trap
+# singletons directly.
+
+
+async def checkpoint() -> None:
     """A checkpoint: a schedule point and a cancel point.
 
     Lets other tasks run, and raises ``Cancelled`` if this task is inside a cancelled
     scope.
     """
-    return CHECKPOINT_TRAP
+    await CHECKPOINT_TRAP
 
 
-def cancel_shielded_checkpoint() -> Awaitable[None]:
+async def cancel_shielded_checkpoint() -> None:
     """A schedule point that is not a cancel point."""
-    return SHIELDED_CHECKPOINT_TRAP
+    await SHIELDED_CHECKPOINT_TRAP
 
 
 @types.coroutine
@@ -134,10 +139,9 @@ def suspend_task(
     return value
 
 
-@types.coroutine
-def wait_task_rescheduled(
+async def wait_task_rescheduled(
     abort_func: Callable[[RaiseCancelT], Abort],
-) -> Generator[WaitMessage, Any, Any]:
+) -> Any:
     """Put this task to sleep until ``reschedule(task, outcome)`` wakes it.
 
     The outcome's value is returned (or its error raised). If the task is cancelled while
@@ -147,11 +151,7 @@ def wait_task_rescheduled(
     undone, and then something must still call ``reschedule``. Calling ``raise_cancel``
     inside ``abort_func`` lets the function capture the exception instead.
     """
-    current_task()._abort_func = abort_func
-    value = yield WAIT
-    if type(value) is WakeWithError:
-        raise value.take()
-    return value
+    return await suspend_task(current_task(), abort_func)
 
 
 @enable_ki_protection

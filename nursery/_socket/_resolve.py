@@ -15,7 +15,10 @@ import os
 import socket as _stdlib
 from typing import Any, Literal
 
-from .._core._traps import cancel_shielded_checkpoint, checkpoint_if_cancelled
+from .._core._traps import (
+    SHIELDED_CHECKPOINT_TRAP,
+    checkpoint_if_cancelled,
+)
 from .._threads._bridge import to_thread_run_sync
 from ._hooks import HOSTNAME_RESOLVER
 from ._idna import encode_hostname
@@ -57,13 +60,13 @@ async def getaddrinfo(
         numeric = _stdlib.getaddrinfo(host, port, family, type, proto, flags | _NUMERIC_ONLY)
     except _stdlib.gaierror as exc:
         if exc.errno != _stdlib.EAI_NONAME:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             raise
     except BaseException:
-        await cancel_shielded_checkpoint()
+        await SHIELDED_CHECKPOINT_TRAP
         raise
     else:
-        await cancel_shielded_checkpoint()
+        await SHIELDED_CHECKPOINT_TRAP
         return numeric
     resolver = HOSTNAME_RESOLVER.get()
     if resolver is not None:
@@ -80,6 +83,12 @@ async def getnameinfo(sockaddr: tuple[Any, ...], flags: int) -> tuple[str, str]:
     if resolver is not None:
         return await resolver.getnameinfo(sockaddr, flags)
     return await to_thread_run_sync(_stdlib.getnameinfo, sockaddr, flags, abandon_on_cancel=True)
+
+
+async def getprotobyname(name: str) -> int:
+    """Like ``socket.getprotobyname``, but async (it may read ``/etc/protocols``, or ask
+    NSS): it runs in a worker thread and can be cancelled."""
+    return await to_thread_run_sync(_stdlib.getprotobyname, name, abandon_on_cancel=True)
 
 
 async def resolve_address(

@@ -33,7 +33,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar, overload
 from .._core._context import current_task, in_run
 from .._core._exceptions import Cancelled
 from .._core._runner import notify_closing, wait_readable, wait_writable
-from .._core._traps import cancel_shielded_checkpoint, checkpoint
+from .._core._traps import (
+    CHECKPOINT_TRAP,
+    SHIELDED_CHECKPOINT_TRAP,
+)
 from .._threads._bridge import to_thread_run_sync
 from ._resolve import resolve_address
 
@@ -378,17 +381,17 @@ class _SocketType(SocketType):
         self, wait: Callable[[Any], Awaitable[None]], call: Callable[..., T], *args: Any
     ) -> T:
         if _cancel_pending():
-            await checkpoint()
+            await CHECKPOINT_TRAP
         sock = self._sock
         try:
             result = call(*args)
         except BlockingIOError:
             pass
         except BaseException:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             raise
         else:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return result
         fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
@@ -411,16 +414,16 @@ class _SocketType(SocketType):
         try:
             address = await self._resolve_address_nocp(address, local=False)
             if _cancel_pending():
-                await checkpoint()
+                await CHECKPOINT_TRAP
             try:
                 self._sock.connect(address)
             except BlockingIOError:
                 pass  # EINPROGRESS: the connection is under way
             except BaseException:
-                await cancel_shielded_checkpoint()
+                await SHIELDED_CHECKPOINT_TRAP
                 raise
             else:
-                await cancel_shielded_checkpoint()
+                await SHIELDED_CHECKPOINT_TRAP
                 return
             await wait_writable(self._sock)
         except Cancelled:
@@ -438,7 +441,7 @@ class _SocketType(SocketType):
             # A path in the file system: bind walks directories, which may block.
             await to_thread_run_sync(self._sock.bind, address)
             return
-        await checkpoint()
+        await CHECKPOINT_TRAP
         self._sock.bind(address)
 
     # -- async operations: the hot path, written out -----------------------------------
@@ -462,17 +465,17 @@ class _SocketType(SocketType):
                     self._drained = len(data) < bufsize
                     return data
         if _cancel_pending():
-            await checkpoint()
+            await CHECKPOINT_TRAP
         try:
             data = sock.recv(bufsize, flags)
         except BlockingIOError:
             pass
         except BaseException:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             raise
         else:
             self._drained = self._stream and len(data) < bufsize
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return data
         fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
@@ -486,17 +489,17 @@ class _SocketType(SocketType):
 
     async def recv_into(self, buffer: Buffer, nbytes: int = 0, flags: int = 0) -> int:
         if _cancel_pending():
-            await checkpoint()
+            await CHECKPOINT_TRAP
         sock = self._sock
         try:
             count = sock.recv_into(buffer, nbytes, flags)
         except BlockingIOError:
             pass
         except BaseException:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             raise
         else:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return count
         fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:
@@ -508,17 +511,17 @@ class _SocketType(SocketType):
 
     async def send(self, data: Buffer, flags: int = 0) -> int:
         if _cancel_pending():
-            await checkpoint()
+            await CHECKPOINT_TRAP
         sock = self._sock
         try:
             sent = sock.send(data, flags)
         except BlockingIOError:
             pass
         except BaseException:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             raise
         else:
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return sent
         fd = sock.fileno()  # an int: the cheapest form for the kernel to take
         while True:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any, Final, Protocol, TypeAlias, cast, final
 
-from .._core._traps import checkpoint
+from .._core._traps import CHECKPOINT_TRAP
 from .._core._util import NoPublicConstructor
 from .._fd_stream import FdStream
 from .._stapled_stream import StapledStream
@@ -250,5 +250,5 @@ async def open_process(
     child cannot be started (the program does not exist, ...).
     """
     check_command(command, options)
-    await checkpoint()
+    await CHECKPOINT_TRAP
     return spawn(command, stdin, stdout, stderr, options)

@@ -14,7 +14,7 @@ from .._core._cancel_scope import CancelScope
 from .._core._exceptions import BrokenResourceError
 from .._core._nursery import TASK_STATUS_IGNORED, Nursery, TaskStatus, open_nursery
 from .._core._sleep import sleep
-from .._core._traps import checkpoint
+from .._core._traps import CHECKPOINT_TRAP
 from .._fd_stream import FdStream
 from ._process import EMPTY_STDIN, Command, Process, Redirect, check_command, spawn
 
@@ -134,7 +134,7 @@ async def run_process(
     stdout_option = options.pop("stdout", None)
     stderr_option = options.pop("stderr", None)
 
-    await checkpoint()  # a cancellation here: no child was started
+    await CHECKPOINT_TRAP  # a cancellation here: no child was started
     process = spawn(command, stdin_option, stdout_option, stderr_option, options)
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []

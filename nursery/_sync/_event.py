@@ -8,7 +8,7 @@ import attrs
 
 from .._core._ki import enable_ki_protection
 from .._core._parking_lot import ParkingLot
-from .._core._traps import checkpoint
+from .._core._traps import CHECKPOINT_TRAP
 from .._core._util import Final
 
 
@@ -51,7 +51,7 @@ class Event(metaclass=Final):
     async def wait(self) -> None:
         """Block until the flag is set. A checkpoint even when it is already set."""
         if self._flag:
-            await checkpoint()
+            await CHECKPOINT_TRAP
         else:
             await self._lot.park()
 

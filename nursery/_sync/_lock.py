@@ -19,7 +19,10 @@ from .._core._exceptions import BrokenResourceError, WouldBlock
 from .._core._ki import enable_ki_protection
 from .._core._parking_lot import ParkingLot, add_parking_lot_breaker, remove_parking_lot_breaker
 from .._core._task import Task
-from .._core._traps import cancel_shielded_checkpoint, checkpoint_if_cancelled
+from .._core._traps import (
+    SHIELDED_CHECKPOINT_TRAP,
+    checkpoint_if_cancelled,
+)
 from .._core._util import Final
 from ._common import AsyncContextManagerMixin
 
@@ -80,7 +83,7 @@ class _LockBase:
             self._take(current_task())
             # Still a schedule point, but a cancellation arriving now must not make us
             # drop a lock that we already own.
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             return
         if owner is current_task():
             await checkpoint_if_cancelled()

@@ -14,7 +14,10 @@ from .._core._exceptions import WouldBlock
 from .._core._ki import enable_ki_protection
 from .._core._parking_lot import ParkingLot, ParkingLotStatistics
 from .._core._task import Task
-from .._core._traps import cancel_shielded_checkpoint, checkpoint_if_cancelled
+from .._core._traps import (
+    SHIELDED_CHECKPOINT_TRAP,
+    checkpoint_if_cancelled,
+)
 from .._core._util import Final
 from ._common import AsyncContextManagerMixin, check_int, check_int_or_inf
 
@@ -70,7 +73,7 @@ class Semaphore(AsyncContextManagerMixin, metaclass=Final):
         if self._value > 0:
             self._value -= 1
             # A schedule point that cannot lose the permit we just took.
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
         else:
             await self._lot.park()  # release() hands us its permit before waking us
 
@@ -215,7 +218,7 @@ class CapacityLimiter(AsyncContextManagerMixin, metaclass=Final):
         self._check_new_borrower(borrower)
         if len(self._borrowers) < self._total_tokens and not self._lot:
             self._borrowers.add(borrower)
-            await cancel_shielded_checkpoint()  # cannot lose the token just taken
+            await SHIELDED_CHECKPOINT_TRAP  # cannot lose the token just taken
             return
         task = current_task()
         self._pending[task] = borrower

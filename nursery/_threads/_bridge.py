@@ -23,6 +23,7 @@ import outcome
 
 from .._core._context import TASK_HINT
 from .._core._exceptions import Cancelled, RunFinishedError, WouldBlock
+from .._core._traps import CHECKPOINT_TRAP, SHIELDED_CHECKPOINT_TRAP
 from .._sync import CapacityLimiter
 from ..lowlevel import (
     Abort,
@@ -31,8 +32,6 @@ from ..lowlevel import (
     RunToken,
     RunVar,
     Task,
-    cancel_shielded_checkpoint,
-    checkpoint,
     checkpoint_if_cancelled,
     current_task,
     current_token,
@@ -101,7 +100,7 @@ async def wait_all_threads_completed() -> None:
     ones included, has finished. A checkpoint."""
     tracker = _current_tracker()
     if tracker.count == 0:
-        await checkpoint()
+        await CHECKPOINT_TRAP
         return
     await checkpoint_if_cancelled()
     while tracker.count:
@@ -183,11 +182,11 @@ class _Request:
         task.context = self.context
         try:
             # The switch of context takes effect at the task's next step.
-            await cancel_shielded_checkpoint()
+            await SHIELDED_CHECKPOINT_TRAP
             result = await outcome.acapture(self._call_async)
         finally:
             task.context = saved
-        await cancel_shielded_checkpoint()
+        await SHIELDED_CHECKPOINT_TRAP
         self.reply.put(result)
 
     def run_in_system_task(self) -> None:

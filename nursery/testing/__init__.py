@@ -17,6 +17,7 @@ from ._memory_streams import MemorySendStream as MemorySendStream
 from ._memory_streams import memory_stream_one_way_pair as memory_stream_one_way_pair
 from ._memory_streams import memory_stream_pair as memory_stream_pair
 from ._memory_streams import memory_stream_pump as memory_stream_pump
+from ._nursery_test import nursery_test as nursery_test
 from ._sequencer import Sequencer as Sequencer
 from ._socket_listener_client import (
     open_stream_to_socket_listener as open_stream_to_socket_listener,

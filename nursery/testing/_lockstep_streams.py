@@ -13,7 +13,7 @@ from collections.abc import Callable
 from .._conflict import ConflictDetector
 from .._core._exceptions import BrokenResourceError, ClosedResourceError
 from .._core._parking_lot import ParkingLot
-from .._core._traps import checkpoint
+from .._core._traps import CHECKPOINT_TRAP
 from .._stapled_stream import StapledStream
 from ..abc import ReceiveStream, SendStream
 from ._memory_streams import validate_max_bytes
@@ -54,7 +54,7 @@ class _LockstepPipe:
         """Park until ``condition()`` holds or either end closes; a checkpoint either
         way."""
         if condition() or self._sender_closed or self._receiver_closed:
-            await checkpoint()
+            await CHECKPOINT_TRAP
             return
         while not (condition() or self._sender_closed or self._receiver_closed):
             await self._changed.park()
@@ -72,10 +72,10 @@ class _LockstepPipe:
             if self._sender_closed:
                 raise ClosedResourceError("this stream was closed")
             if self._receiver_closed:
-                await checkpoint()
+                await CHECKPOINT_TRAP
                 raise BrokenResourceError("the receiving end was closed")
             if not data:
-                await checkpoint()
+                await CHECKPOINT_TRAP
                 return
             self._data += data
             self._something_happened()
@@ -140,7 +140,7 @@ class _LockstepSendStream(SendStream):
 
     async def aclose(self) -> None:
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
 
 class _LockstepReceiveStream(ReceiveStream):
@@ -157,7 +157,7 @@ class _LockstepReceiveStream(ReceiveStream):
 
     async def aclose(self) -> None:
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
 
 def lockstep_stream_one_way_pair() -> tuple[SendStream, ReceiveStream]:

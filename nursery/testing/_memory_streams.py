@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from .._conflict import ConflictDetector
 from .._core._exceptions import BrokenResourceError, ClosedResourceError, WouldBlock
 from .._core._parking_lot import ParkingLot
-from .._core._traps import checkpoint
+from .._core._traps import CHECKPOINT_TRAP
 from .._stapled_stream import StapledStream
 from ..abc import ReceiveStream, SendStream
 
@@ -89,7 +89,7 @@ class _ByteQueue:
                 # Woken by put() or close(); a cancelled wait has taken nothing.
                 await self._readable.park()
             else:
-                await checkpoint()
+                await CHECKPOINT_TRAP
             return self._take(max_bytes)
 
 
@@ -122,7 +122,7 @@ class MemorySendStream(SendStream):
         with self._sending:
             # The checkpoint comes first, inside the detector: a cancelled call has
             # sent nothing, and a second task arriving meanwhile sees the stream busy.
-            await checkpoint()
+            await CHECKPOINT_TRAP
             self._outgoing.put(data)
             if self.send_all_hook is not None:
                 await self.send_all_hook()
@@ -131,7 +131,7 @@ class MemorySendStream(SendStream):
         """Return at once (the buffer is infinite), after running
         ``wait_send_all_might_not_block_hook``."""
         with self._sending:
-            await checkpoint()
+            await CHECKPOINT_TRAP
             self._outgoing.put(b"")  # raises ClosedResourceError once closed
             if self.wait_send_all_might_not_block_hook is not None:
                 await self.wait_send_all_might_not_block_hook()
@@ -146,7 +146,7 @@ class MemorySendStream(SendStream):
     async def aclose(self) -> None:
         """As ``close``, and a checkpoint."""
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
     async def get_data(self, max_bytes: int | None = None) -> bytes:
         """Take up to ``max_bytes`` (all, if ``None``) of the data sent so far, waiting
@@ -185,7 +185,7 @@ class MemoryReceiveStream(ReceiveStream):
         (all, if ``None``); ``b""`` after ``put_eof`` once the data is used up."""
         with self._receiving:
             max_bytes = validate_max_bytes(max_bytes)
-            await checkpoint()
+            await CHECKPOINT_TRAP
             if self._closed:
                 raise ClosedResourceError("this stream was closed")
             if self.receive_some_hook is not None:
@@ -208,7 +208,7 @@ class MemoryReceiveStream(ReceiveStream):
     async def aclose(self) -> None:
         """As ``close``, and a checkpoint."""
         self.close()
-        await checkpoint()
+        await CHECKPOINT_TRAP
 
     def put_data(self, data: bytes | bytearray | memoryview) -> None:
         """Add ``data`` for ``receive_some`` to return. ``ClosedResourceError`` after

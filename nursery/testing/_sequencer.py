@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import nursery
-from nursery.lowlevel import ParkingLot, checkpoint
+from nursery._core._traps import CHECKPOINT_TRAP
+from nursery.lowlevel import ParkingLot
 
 
 class Sequencer:
@@ -62,7 +63,7 @@ class Sequencer:
         try:
             if position in self._ready:
                 # Entering is still a checkpoint, as any wait would be.
-                await checkpoint()
+                await CHECKPOINT_TRAP
             else:
                 lot = self._waiting.setdefault(position, ParkingLot())
                 await lot.park()

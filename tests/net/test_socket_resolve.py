@@ -244,3 +244,13 @@ async def test_resolver_hook_is_per_run() -> None:
 async def test_a_numeric_lookup_that_fails_is_still_a_checkpoint() -> None:
     with assert_checkpoints(), pytest.raises(nsocket.gaierror):
         await nsocket.getaddrinfo("::1", "12345", type=-1)
+
+
+async def test_getprotobyname_is_async_and_agrees_with_the_stdlib() -> None:
+    import socket as stdlib_socket
+
+    import nursery.socket
+
+    assert await nursery.socket.getprotobyname("tcp") == stdlib_socket.getprotobyname("tcp")
+    with pytest.raises(OSError):
+        await nursery.socket.getprotobyname("no-such-protocol")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from .._context import current_task
 from .._exceptions import BusyResourceError, ClosedResourceError
 from .._ki import enable_ki_protection
-from .._traps import Abort, RaiseCancelT, wait_task_rescheduled
+from .._traps import Abort, RaiseCancelT, suspend_task
 from ._contract import FileDescriptorLike, IOStatistics
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ class EpollBackend:
                 self._sync(fileno, current)
             return Abort.SUCCEEDED
 
-        await wait_task_rescheduled(abort)
+        await suspend_task(task, abort)
 
     async def wait_readable(self, fd: FileDescriptorLike) -> None:
         await self._wait(fd, True)
