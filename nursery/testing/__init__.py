@@ -22,4 +22,3 @@ from ._sequencer import Sequencer as Sequencer
 from ._socket_listener_client import (
     open_stream_to_socket_listener as open_stream_to_socket_listener,
 )
-from ._trio_test import trio_test as trio_test

@@ -62,6 +62,7 @@ RENAMED = {
     "current_trio_token": "current_token",
     "in_trio_run": "in_run",
     "in_trio_task": "in_task",
+    "trio_test": "nursery_test",
 }
 
 # Public Trio modules and their nursery counterparts.
