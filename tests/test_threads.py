@@ -770,3 +770,24 @@ async def test_a_limiter_needs_only_the_two_documented_methods() -> None:
     result = await nursery.to_thread.run_sync(lambda: 6 * 7, limiter=limiter)  # type: ignore[arg-type]
     assert result == 42
     assert limiter.events == ["acquire", "release"]
+
+
+async def test_a_limiter_whose_release_fails_makes_run_sync_raise_that_error() -> None:
+    class ReleaseFails:
+        async def acquire_on_behalf_of(self, borrower: object) -> None:
+            pass
+
+        def release_on_behalf_of(self, borrower: object) -> None:
+            raise ValueError("release failed")
+
+    limiter = ReleaseFails()
+    with pytest.raises(ValueError, match="release failed") as info:
+        await nursery.to_thread.run_sync(lambda: None, limiter=limiter)  # type: ignore[arg-type]
+    assert info.value.__context__ is None
+
+    def fails() -> None:
+        raise KeyError("from the function")
+
+    with pytest.raises(ValueError, match="release failed") as info:
+        await nursery.to_thread.run_sync(fails, limiter=limiter)  # type: ignore[arg-type]
+    assert isinstance(info.value.__context__, KeyError)

@@ -330,7 +330,14 @@ async def to_thread_run_sync(
     context.run(TASK_HINT.set, None)
 
     def finished_in_run(result: outcome.Outcome[T]) -> None:
-        limiter.release_on_behalf_of(call)
+        try:
+            limiter.release_on_behalf_of(call)
+        except BaseException as exc:
+            # As in Trio, a failing release is what run_sync raises (chained to the
+            # function's own error): the caller still gets woken, not left waiting.
+            if type(result) is outcome.Error:
+                exc.__context__ = result.error
+            result = outcome.Error(exc)
         tracker.finished()
         call.post(result)
 
