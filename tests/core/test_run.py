@@ -588,3 +588,21 @@ async def test_a_worker_thread_carries_no_current_task_hint() -> None:
 
     assert TASK_HINT.get() is nursery.lowlevel.current_task()
     assert await to_thread.run_sync(worker) == (None, False)
+
+
+async def test_a_task_in_a_context_copied_from_another_task_is_still_itself() -> None:
+    # The copied context carries the spawning task's current-task hint; the new task
+    # must not be taken for its spawner (nursery._core._context checks the hint).
+    me = nursery.lowlevel.current_task()
+    seen: list[object] = []
+    done = nursery.Event()
+
+    async def system() -> None:
+        seen.append(nursery.lowlevel.current_task())
+        await nursery.lowlevel.checkpoint()
+        seen.append(nursery.lowlevel.current_task())
+        done.set()
+
+    task = nursery.lowlevel.spawn_system_task(system, context=contextvars.copy_context())
+    await done.wait()
+    assert seen == [task, task] and task is not me
