@@ -36,8 +36,8 @@ from typing import Any, Final, Generic, ParamSpec, Self, TypeVar, final
 
 import attrs
 
-from ._core._context import TASK_HINT as _TASK_HINT
 from ._core._context import current_task
+from ._core._context import get_task_hint as _get_task_hint
 from ._core._exceptions import (
     BrokenResourceError,
     ClosedResourceError,
@@ -140,13 +140,13 @@ _WAIT: Final = _Wait.WAIT
 # raises with a schedule point, before anything has been sent or taken (or, if the task
 # was shielded meanwhile, returns, and the operation goes ahead).
 #
-#     task = _TASK_HINT.get()
+#     task = _get_task_hint()
 #     if task is None or task._runner.current_task is not task:
 #         task = current_task()          # the hint is missing or stale (see _context)
 #     if task._cancel_status.effectively_cancelled or task._ki_pending:
 #         await CHECKPOINT_TRAP
 #     else:
-#         task._cancel_points += 1
+#         task._cancel_mark = True
 
 
 def _wake_own_waiters(waiters: OrderedDict[Task, Any], handle: object, message: str) -> None:
@@ -264,29 +264,31 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
         # send completes at once, a schedule point that cannot be cancelled, since the
         # value is delivered by then. That is checkpoint_if_cancelled() followed by
         # cancel_shielded_checkpoint(), as in Trio, with the first one made cheaper.
-        task = _TASK_HINT.get()
+        task = _get_task_hint()
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
             await CHECKPOINT_TRAP
         else:
-            task._cancel_points += 1
+            task._cancel_mark = True
+        # _put()'s two common cases written out, one call less per item: a receiver
+        # is waiting (it gets the value directly), or the buffer has room.
         state = self._state
-        buffer = state.buffer
-        if (
-            # _put()'s common case written out (a stream with room in its buffer): one
-            # call less per item.
-            len(buffer) < state.max_buffer_size
-            and not state.receive_waiters
-            and state.open_receive
-            and not self._closed
-        ):
-            buffer.append(value)
-            if len(buffer) > state.peak:
-                state.peak = len(buffer)
-        elif not self._put(value):
-            await suspend_task(task, self._queue(task, value))
-            return
+        if self._closed:
+            raise ClosedResourceError("this send channel was closed")
+        if state.receive_waiters:
+            receiver, _ = state.receive_waiters.popitem(False)
+            receiver._runner.reschedule_value(receiver, value)
+        else:
+            buffer = state.buffer
+            if len(buffer) < state.max_buffer_size and state.open_receive:
+                buffer.append(value)
+                used = len(buffer)
+                if used > state.peak:
+                    state.peak = used
+            elif not self._put(value):
+                await suspend_task(task, self._queue(task, value))
+                return
         await SHIELDED_CHECKPOINT_TRAP
 
     def _queue(self, task: Task, value: T) -> Callable[[RaiseCancelT], Abort]:
@@ -422,13 +424,13 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         """
         # As in send(): a cancel point before anything is taken, and a schedule point
         # that cannot be cancelled after.
-        task = _TASK_HINT.get()
+        task = _get_task_hint()
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
             await CHECKPOINT_TRAP
         else:
-            task._cancel_points += 1
+            task._cancel_mark = True
         value = self._take()
         if value is _WAIT:
             received: T = await suspend_task(task, self._queue(task))
@@ -441,28 +443,33 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         # receive() written out again rather than awaited: one coroutine less to
         # create, and to pass through at every suspension, per item of an
         # ``async for`` over a channel.
-        task = _TASK_HINT.get()
+        task = _get_task_hint()
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
             await CHECKPOINT_TRAP
         else:
-            task._cancel_points += 1
+            task._cancel_mark = True
         state = self._state
         buffer = state.buffer
-        if buffer and not state.send_waiters and not self._closed:
-            # _take()'s common case written out: one call less per item.
-            value: T = buffer.popleft()
-        else:
-            try:
-                taken = self._take()
+        try:
+            if buffer and not state.send_waiters and not self._closed:
+                # _take()'s common case written out: one call less per item.
+                value: T = buffer.popleft()
+            else:
+                if not buffer and not state.send_waiters and state.open_send and not self._closed:
+                    # Nothing to take yet: the other common case, also written out.
+                    taken: T | _Wait = _WAIT
+                else:
+                    taken = self._take()
                 if taken is _WAIT:
-                    # EndOfChannel may also come here, from the last sender closing.
+                    # EndOfChannel may also come from here: the last sender closing
+                    # wakes the waiting receivers with it.
                     received: T = await suspend_task(task, self._queue(task))
                     return received
-            except EndOfChannel:
-                raise StopAsyncIteration from None
-            value = taken
+                value = taken
+        except EndOfChannel:
+            raise StopAsyncIteration from None
         await SHIELDED_CHECKPOINT_TRAP
         return value
 

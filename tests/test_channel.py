@@ -555,6 +555,28 @@ async def test_async_for_ends_at_end_of_channel() -> None:
     assert got == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.parametrize("buffer_size", [0, 1, math.inf])
+async def test_async_for_parked_receiver_ends_when_the_last_sender_closes(
+    buffer_size: float,
+) -> None:
+    s, r = open_memory_channel[int](buffer_size)
+    got: list[int] = []
+
+    async def consumer() -> None:
+        async for item in r:
+            got.append(item)
+        got.append(-1)  # the loop ended normally, no exception
+
+    async with nursery.open_nursery() as n:
+        n.start_soon(consumer)
+        await wait_all_tasks_blocked()  # parked in __anext__ on an empty channel
+        s.send_nowait(7)
+        await wait_all_tasks_blocked()  # took it and parked again
+        assert r.statistics().tasks_waiting_receive == 1
+        await s.aclose()
+    assert got == [7, -1]
+
+
 # -- cancellation ----------------------------------------------------------------------------
 
 

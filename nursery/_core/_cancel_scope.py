@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from ._runner import Runner
 
-_TASK_HINT = _context.TASK_HINT
+_get_task_hint = _context.get_task_hint
 _inf = math.inf
 _isnan = math.isnan
 
@@ -133,7 +133,7 @@ class CancelScope(metaclass=Final):
         status = self._cancel_status
         if exc is None and status is not None and not status.children:
             # The common case, kept short: leaving normally, properly nested.
-            task = _TASK_HINT.get()
+            task = _get_task_hint()
             if (
                 task is not None
                 and task._cancel_status is status

@@ -33,6 +33,11 @@ TASK_HINT: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
     "nursery.current_task", default=None
 )
 
+# The hint of the context running now, as a plain callable. Code elsewhere calls this
+# rather than ``TASK_HINT.get()``: CPython 3.11 compiles a method call on an imported
+# name as an attribute load plus a call, which builds a bound method every time.
+get_task_hint = TASK_HINT.get
+
 NOT_IN_RUN = "must be called from inside nursery.run() (no run is active in this thread)"
 
 

@@ -1,7 +1,8 @@
 """Instrument dispatch: which instruments define which hook.
 
-The run loop asks ``bool(instruments)`` once per batch and takes an uninstrumented path
-when it is false, so a run without instruments pays nothing per task step.
+The run loop tests ``instruments`` (a dict: true when non-empty) once per batch and
+takes an uninstrumented path when it is false, so a run without instruments pays
+nothing per task step.
 """
 
 from __future__ import annotations

@@ -128,7 +128,11 @@ def _main_loop(runner: Runner) -> None:
     deadlines = runner.deadlines
     instruments = runner.instruments
     rand = runner.random.random
+    # Two lists take turns as the run queue and the batch being run, each with its
+    # append method bound once: binding one per batch shows in a two-task workload.
+    queued_append = runner.runq.append
     spare: list[Task] = []
+    spare_append = spare.append
     steps_since_poll = POLL_EVERY_STEPS
 
     while runner.tasks:
@@ -146,20 +150,27 @@ def _main_loop(runner: Runner) -> None:
                 continue
 
         batch = runner.runq
+        batch_append = queued_append
         runner.runq = spare
+        queued_append = spare_append
         size = len(batch)
         steps_since_poll += size
-        runner.batches += 1  # the tasks' schedule-point count (Task._schedule_points)
         if size > 1 and rand() < 0.5:
             batch.reverse()
-        instrumented = bool(instruments)
-        runq_append = spare.append if not instrumented else runner.reschedule_same
+        runq_append: Callable[[Task], object]
+        if instruments:
+            instrumented = True
+            runq_append = runner.reschedule_same
+        else:
+            instrumented = False
+            runq_append = queued_append
 
         # -- the batch: step each task once. The hottest code of the kernel: plain
         # attribute reads, no allocation on the checkpoint path, no function call of
         # its own per step.
         for task in batch:
             runner.current_task = task  # current_task() in before/after_task_step too
+            task._schedule_mark = True  # resumed: a schedule point (Task._schedule_points)
             if instrumented and "before_task_step" in instruments:
                 instruments.call("before_task_step", task)
             exc = task._next_exc
@@ -191,7 +202,7 @@ def _main_loop(runner: Runner) -> None:
                 runner.task_exited(task, None, error)
             else:
                 if msg is CHECKPOINT:
-                    task._cancel_points += 1
+                    task._cancel_mark = True
                     task._next_value = CHECKPOINT  # checked for cancellation on resume
                     task.custom_sleep_data = None  # reset on every reschedule, as in Trio
                     runq_append(task)
@@ -200,7 +211,7 @@ def _main_loop(runner: Runner) -> None:
                     runq_append(task)
                 elif msg is WAIT:
                     # The trap put the wait's abort function in the task already.
-                    task._cancel_points += 1
+                    task._cancel_mark = True
                     if task._ki_pending or task._cancel_status.effectively_cancelled:
                         # The abort function runs on the kernel's behalf, outside the
                         # task (which has suspended): it may reschedule the task itself.
@@ -220,6 +231,7 @@ def _main_loop(runner: Runner) -> None:
         # The finished batch's list becomes the next run queue: no allocation per pass.
         batch.clear()
         spare = batch
+        spare_append = batch_append
 
 
 def _poll_io(runner: Runner, timeout: float) -> None:

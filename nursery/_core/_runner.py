@@ -88,7 +88,6 @@ class Runner:
         self.crashed: InternalError | None = None
         # The task being stepped now; None between steps (see _context).
         self.current_task: Task | None = None
-        self.batches = 0
 
         self.init_task: Task | None = None
         self.main_task: Task | None = None

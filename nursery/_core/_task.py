@@ -65,7 +65,8 @@ class Task(metaclass=NoPublicConstructor):
     __slots__ = (
         "__weakref__",
         "_abort_func",
-        "_cancel_points",
+        "_cancel_count",
+        "_cancel_mark",
         "_cancel_status",
         "_child_nurseries",
         "_coro_send",
@@ -76,6 +77,8 @@ class Task(metaclass=NoPublicConstructor):
         "_next_value",
         "_parent_nursery",
         "_runner",
+        "_schedule_count",
+        "_schedule_mark",
         "_system_task",
         "context",
         "coro",
@@ -110,18 +113,35 @@ class Task(metaclass=NoPublicConstructor):
         self._abort_func: Any = None
         self._next_value: Any = None
         self._next_exc: BaseException | None = None
-        self._cancel_points = 0
+        # Checkpoint accounting for assert_checkpoints(): the kernel only raises a mark
+        # (a store, where a count would build a new int past 256); reading
+        # _cancel_points or _schedule_points folds the mark into a count.
+        self._cancel_mark = False
+        self._cancel_count = 0
+        self._schedule_mark = False
+        self._schedule_count = 0
         self._ki_pending = False
         self._deadline_seq = 0  # a pending sleep's entry in the deadline heap
 
     @property
+    def _cancel_points(self) -> int:
+        """How many times this task was seen passing cancel points: a number that has
+        grown between two reads if, and only if, the task passed one in between (several
+        passes between two reads count once)."""
+        if self._cancel_mark:
+            self._cancel_mark = False
+            self._cancel_count += 1
+        return self._cancel_count
+
+    @property
     def _schedule_points(self) -> int:
-        """A count that has grown if, and only if, this task passed a schedule point
-        since it was last read, when read from inside the task itself (what
-        ``assert_checkpoints`` needs): the run's count of batches. A task that yields
-        resumes in a later batch; one that does not stays inside one step, during which
-        no batch begins. One increment a batch instead of one a step."""
-        return self._runner.batches
+        """The same for schedule points. The loop marks a task each time it resumes
+        it, so a read from inside the task sees growth exactly when the task yielded
+        to the loop since the previous read."""
+        if self._schedule_mark:
+            self._schedule_mark = False
+            self._schedule_count += 1
+        return self._schedule_count
 
     def _deadline_expired(self) -> None:
         """The end of a ``sleep``: wake up."""

@@ -165,4 +165,4 @@ async def checkpoint_if_cancelled() -> None:
         task is task._runner.main_task and task._runner.ki_pending
     ):
         await CHECKPOINT_TRAP
-    task._cancel_points += 1
+    task._cancel_mark = True

@@ -54,7 +54,7 @@ def _cancel_pending() -> bool:
     real checkpoint before doing anything. (``checkpoint_if_cancelled`` without the
     coroutine: this is on every socket operation.)"""
     task = current_task()  # RuntimeError outside a run
-    task._cancel_points += 1
+    task._cancel_mark = True
     return task._cancel_status.effectively_cancelled or (
         task._runner.ki_pending and task is task._runner.main_task
     )

@@ -1,8 +1,9 @@
 """Context managers that check whether a block of code passes a checkpoint.
 
 A checkpoint is both a cancel point (where a pending cancellation would be
-delivered) and a schedule point (where other tasks may run). The kernel counts
-each kind on the task, in ``Task._cancel_points`` and ``Task._schedule_points``.
+delivered) and a schedule point (where other tasks may run). The task's
+``_cancel_points`` and ``_schedule_points`` grow between two reads exactly when it
+passed one of that kind in between.
 """
 
 from __future__ import annotations
