@@ -27,9 +27,10 @@ import enum
 import functools
 import inspect
 import math
+import types
 from abc import ABCMeta
 from collections import OrderedDict, deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any, Final, Generic, ParamSpec, Self, TypeVar, final
@@ -49,10 +50,12 @@ from ._core._nursery import open_nursery
 from ._core._parking_lot import ParkingLot
 from ._core._task import Task
 from ._core._traps import (
+    CHECKPOINT,
     CHECKPOINT_TRAP,
+    SHIELDED_CHECKPOINT,
     SHIELDED_CHECKPOINT_TRAP,
-    Abort,
-    RaiseCancelT,
+    WAIT,
+    WakeWithError,
     suspend_task,
 )
 from ._core._util import NoPublicConstructor
@@ -291,18 +294,13 @@ class MemorySendChannel(SendChannel[T], metaclass=_HandleMeta):
                 return
         await SHIELDED_CHECKPOINT_TRAP
 
-    def _queue(self, task: Task, value: T) -> Callable[[RaiseCancelT], Abort]:
-        """Queue ``task`` as a sender waiting with ``value``; return the abort function of
-        its wait. (Apart from send(), so that send() itself holds no closure cells.)"""
+    def _queue(self, task: Task, value: T) -> OrderedDict[Task, T]:
+        """Queue ``task`` as a sender waiting with ``value``; return the queue, which is
+        how its wait is aborted (see ``suspend_task``)."""
         waiters = self._state.send_waiters
         waiters[task] = value
         task.custom_sleep_data = self
-
-        def abort(_: RaiseCancelT) -> Abort:
-            del waiters[task]
-            return Abort.SUCCEEDED
-
-        return abort
+        return waiters
 
     @enable_ki_protection
     def clone(self) -> MemorySendChannel[T]:
@@ -393,17 +391,13 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
             raise EndOfChannel
         return _WAIT
 
-    def _queue(self, task: Task) -> Callable[[RaiseCancelT], Abort]:
-        """Queue ``task`` as a waiting receiver; return the abort function of its wait."""
+    def _queue(self, task: Task) -> OrderedDict[Task, None]:
+        """Queue ``task`` as a waiting receiver; return the queue, which is how its wait
+        is aborted (see ``suspend_task``)."""
         waiters = self._state.receive_waiters
         waiters[task] = None
         task.custom_sleep_data = self
-
-        def abort(_: RaiseCancelT) -> Abort:
-            del waiters[task]
-            return Abort.SUCCEEDED
-
-        return abort
+        return waiters
 
     @enable_ki_protection
     def receive_nowait(self) -> T:
@@ -438,39 +432,49 @@ class MemoryReceiveChannel(ReceiveChannel[T], metaclass=_HandleMeta):
         await SHIELDED_CHECKPOINT_TRAP
         return value
 
+    # receive() again, as a generator-based coroutine rather than an awaited one: it
+    # yields the kernel's messages itself, so an item of an ``async for`` over a
+    # channel builds no inner coroutine, no trap iterator and no wait generator.
+    # (``async for`` always awaits what __anext__ returns, so nothing is lost by its
+    # not being an ``async def``: there is no never-awaited call to warn about.)
     @enable_ki_protection
-    async def __anext__(self) -> T:
-        # receive() written out again rather than awaited: one coroutine less to
-        # create, and to pass through at every suspension, per item of an
-        # ``async for`` over a channel.
+    @types.coroutine
+    def __anext__(self) -> Generator[Any, Any, T]:
         task = _get_task_hint()
         if task is None or task._runner.current_task is not task:
             task = current_task()
         if task._cancel_status.effectively_cancelled or task._ki_pending:
-            await CHECKPOINT_TRAP
+            yield CHECKPOINT  # raises Cancelled (or, if shielded meanwhile, returns)
         else:
             task._cancel_mark = True
         state = self._state
         buffer = state.buffer
-        try:
-            if buffer and not state.send_waiters and not self._closed:
-                # _take()'s common case written out: one call less per item.
-                value: T = buffer.popleft()
+        if buffer and not state.send_waiters and not self._closed:
+            value: T = buffer.popleft()  # _take()'s common case written out
+        else:
+            if not buffer and not state.send_waiters and state.open_send and not self._closed:
+                taken: T | _Wait = _WAIT  # nothing to take yet: also written out
             else:
-                if not buffer and not state.send_waiters and state.open_send and not self._closed:
-                    # Nothing to take yet: the other common case, also written out.
-                    taken: T | _Wait = _WAIT
-                else:
+                try:
                     taken = self._take()
-                if taken is _WAIT:
-                    # EndOfChannel may also come from here: the last sender closing
-                    # wakes the waiting receivers with it.
-                    received: T = await suspend_task(task, self._queue(task))
-                    return received
-                value = taken
-        except EndOfChannel:
-            raise StopAsyncIteration from None
-        await SHIELDED_CHECKPOINT_TRAP
+                except EndOfChannel:
+                    raise StopAsyncIteration from None
+            if taken is _WAIT:
+                # suspend_task() written out; the queue is how the wait is aborted.
+                waiters = state.receive_waiters
+                waiters[task] = None
+                task.custom_sleep_data = self
+                task._abort_func = waiters
+                received = yield WAIT
+                if type(received) is WakeWithError:
+                    # The last sender closing wakes waiting receivers with EndOfChannel.
+                    error = received.take()
+                    if type(error) is EndOfChannel:
+                        raise StopAsyncIteration from None
+                    raise error
+                return received  # type: ignore[no-any-return]
+            value = taken
+        yield SHIELDED_CHECKPOINT
         return value
 
     @enable_ki_protection

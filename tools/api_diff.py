@@ -449,7 +449,13 @@ def compare_name(trio_module: str, name: str) -> NameReport:
 def _async_mismatch(trio_fn: Any, nursery_fn: Any) -> bool:
     """Trio's is an ``async def`` and nursery's is not. (The other way round is fine:
     Trio declares some abstract methods as plain functions returning awaitables.)"""
-    return inspect.iscoroutinefunction(trio_fn) and not inspect.iscoroutinefunction(nursery_fn)
+    if not inspect.iscoroutinefunction(trio_fn) or inspect.iscoroutinefunction(nursery_fn):
+        return False
+    # ``async for`` only needs __anext__ to return an awaitable, and always awaits it:
+    # a generator-based coroutine (``types.coroutine``) serves it the same way.
+    code = getattr(nursery_fn, "__code__", None)
+    iterable_coroutine = code is not None and code.co_flags & inspect.CO_ITERABLE_COROUTINE
+    return not (nursery_fn.__name__ == "__anext__" and iterable_coroutine)
 
 
 def _constant_matches(trio_value: object, nursery_value: object) -> bool:

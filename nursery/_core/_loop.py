@@ -134,6 +134,10 @@ def _main_loop(runner: Runner) -> None:
     spare: list[Task] = []
     spare_append = spare.append
     steps_since_poll = POLL_EVERY_STEPS
+    # The messages as locals: the step compares against them several times.
+    checkpoint_msg = CHECKPOINT
+    shielded_checkpoint_msg = SHIELDED_CHECKPOINT
+    wait_msg = WAIT
 
     while runner.tasks:
         if runner.runq:
@@ -173,25 +177,25 @@ def _main_loop(runner: Runner) -> None:
             task._schedule_mark = True  # resumed: a schedule point (Task._schedule_points)
             if instrumented and "before_task_step" in instruments:
                 instruments.call("before_task_step", task)
+            value = task._next_value
+            task._next_value = None
             exc = task._next_exc
-            if task._next_value is CHECKPOINT:
+            if value is checkpoint_msg:
                 # A checkpoint's cancel point comes after its schedule point, as in
                 # Trio: a deadline that expired, or a cancel(), while the task sat in
                 # the run queue is seen now, not at the task's next checkpoint.
-                task._next_value = None
+                value = None
                 if task._cancel_status.effectively_cancelled:
                     exc = make_cancelled(task._cancel_status.cancel_reason())
                 elif task._ki_pending:
                     exc = _take_ki(task)
             try:
                 if exc is None:
-                    value = task._next_value
-                    task._next_value = None
                     msg = task.context.run(task._coro_send, task.coro, value)
                 else:
                     task._next_exc = None
                     msg = task.context.run(task.coro.throw, exc)
-                    del exc
+                    del exc, value
             except StopIteration as stop:
                 runner.current_task = None
                 runner.task_exited(task, stop.value, None)
@@ -201,15 +205,15 @@ def _main_loop(runner: Runner) -> None:
                 error.__traceback__ = error.__traceback__.tb_next  # type: ignore[union-attr]
                 runner.task_exited(task, None, error)
             else:
-                if msg is CHECKPOINT:
+                if msg is checkpoint_msg:
                     task._cancel_mark = True
-                    task._next_value = CHECKPOINT  # checked for cancellation on resume
+                    task._next_value = checkpoint_msg  # checked for cancellation on resume
                     task.custom_sleep_data = None  # reset on every reschedule, as in Trio
                     runq_append(task)
-                elif msg is SHIELDED_CHECKPOINT:
+                elif msg is shielded_checkpoint_msg:
                     task.custom_sleep_data = None
                     runq_append(task)
-                elif msg is WAIT:
+                elif msg is wait_msg:
                     # The trap put the wait's abort function in the task already.
                     task._cancel_mark = True
                     if task._ki_pending or task._cancel_status.effectively_cancelled:

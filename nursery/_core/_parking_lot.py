@@ -13,7 +13,7 @@ from ._context import current_task
 from ._exceptions import BrokenResourceError
 from ._ki import enable_ki_protection
 from ._task import Task
-from ._traps import Abort, RaiseCancelT, suspend_task
+from ._traps import suspend_task
 from ._util import Final
 
 
@@ -63,13 +63,8 @@ class ParkingLot(metaclass=Final):
         task = current_task()
         self._parked[task] = None
         task.custom_sleep_data = self
-
-        def abort(_: RaiseCancelT) -> Abort:
-            lot: ParkingLot = task.custom_sleep_data
-            del lot._parked[task]
-            return Abort.SUCCEEDED
-
-        await suspend_task(task, abort)
+        # Cancellation takes the task out of the queue it sleeps in (repark moves it).
+        await suspend_task(task, self._parked)
 
     def _pop_several(self, count: int | float) -> list[Task]:
         parked = self._parked
@@ -109,6 +104,7 @@ class ParkingLot(metaclass=Final):
         for task in self._pop_several(count):
             new_lot._parked[task] = None
             task.custom_sleep_data = new_lot
+            task._abort_func = new_lot._parked  # cancelling it now leaves the new lot
 
     def repark_all(self, new_lot: ParkingLot) -> None:
         """Move every parked task to ``new_lot``."""

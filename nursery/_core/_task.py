@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import gc
+from collections import OrderedDict
 from collections.abc import Coroutine, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, Any, final
@@ -222,6 +223,11 @@ class Task(metaclass=NoPublicConstructor):
     def _attempt_abort(self, raiser: CancelRaiser | KeyboardInterruptRaiser) -> None:
         abort_func = self._abort_func
         self._abort_func = None
+        if type(abort_func) is OrderedDict:
+            # A wait queue (see _traps.AbortHow): leaving it undoes the wait.
+            del abort_func[self]
+            self._runner.reschedule_error(self, raiser.make())
+            return
         raised = False
         try:
             success = abort_func(raiser)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import types
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
@@ -122,15 +123,22 @@ async def cancel_shielded_checkpoint() -> None:
     await SHIELDED_CHECKPOINT_TRAP
 
 
-@types.coroutine
-def suspend_task(
-    task: Task, abort_func: Callable[[RaiseCancelT], Abort]
-) -> Generator[WaitMessage, Any, Any]:
-    """``wait_task_rescheduled`` for kernel code that knows the current task already.
+# How a wait is undone on cancellation: an abort function, or, for the library's own
+# wait queues, the queue itself: an OrderedDict keyed by the sleeping tasks, which the
+# task leaves when its wait is aborted (always successfully). A queue costs nothing per
+# wait, where an abort function is a closure built for every one.
+AbortHow = Callable[[RaiseCancelT], Abort] | OrderedDict["Task", Any]
 
-    The abort function goes into the task only here, when the wait is awaited and the
-    task is about to yield: a running task must never carry one, since an abort
-    function is the kernel's sign that a task is asleep.
+
+@types.coroutine
+def suspend_task(task: Task, abort_func: AbortHow) -> Generator[WaitMessage, Any, Any]:
+    """``wait_task_rescheduled`` for kernel code that knows the current task already.
+    ``abort_func``: an abort function, or the wait queue the task sleeps in (see
+    ``AbortHow``).
+
+    The abort goes into the task only here, when the wait is awaited and the task is
+    about to yield: a running task must never carry one, since an abort is the kernel's
+    sign that a task is asleep.
     """
     task._abort_func = abort_func
     value = yield WAIT
