@@ -116,11 +116,8 @@ class Task(metaclass=NoPublicConstructor):
         self._next_exc: BaseException | None = None
         # Checkpoint accounting for assert_checkpoints(): the kernel only raises a mark
         # (a store, where a count would build a new int past 256); reading
-        # _cancel_points or _schedule_points folds the mark into a count.
-        self._cancel_mark = False
-        self._cancel_count = 0
-        self._schedule_mark = False
-        self._schedule_count = 0
+        # _cancel_points or _schedule_points folds the mark into a count. The four
+        # slots start unset (read with a default) so that spawning pays nothing.
         self._ki_pending = False
         self._deadline_seq = 0  # a pending sleep's entry in the deadline heap
 
@@ -129,20 +126,24 @@ class Task(metaclass=NoPublicConstructor):
         """How many times this task was seen passing cancel points: a number that has
         grown between two reads if, and only if, the task passed one in between (several
         passes between two reads count once)."""
-        if self._cancel_mark:
+        count: int = getattr(self, "_cancel_count", 0)
+        if getattr(self, "_cancel_mark", False):
             self._cancel_mark = False
-            self._cancel_count += 1
-        return self._cancel_count
+            count += 1
+        self._cancel_count = count
+        return count
 
     @property
     def _schedule_points(self) -> int:
         """The same for schedule points. The loop marks a task each time it resumes
         it, so a read from inside the task sees growth exactly when the task yielded
         to the loop since the previous read."""
-        if self._schedule_mark:
+        count: int = getattr(self, "_schedule_count", 0)
+        if getattr(self, "_schedule_mark", False):
             self._schedule_mark = False
-            self._schedule_count += 1
-        return self._schedule_count
+            count += 1
+        self._schedule_count = count
+        return count
 
     def _deadline_expired(self) -> None:
         """The end of a ``sleep``: wake up."""
