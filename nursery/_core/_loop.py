@@ -248,6 +248,10 @@ def _poll_io(runner: Runner, timeout: float) -> None:
         instruments.call("after_io_wait", timeout)
     if events:
         runner.io.process_events(events)
+        # Worker threads' results (EntryQueue.complete_soon): their eventfd is one of
+        # the events whenever there is something new.
+        if runner.entry_queue.completions:
+            runner.entry_queue.run_completions()
 
 
 def _wait_for_work(runner: Runner) -> None:

@@ -23,7 +23,7 @@ import outcome
 
 from .._core._context import TASK_HINT
 from .._core._exceptions import Cancelled, RunFinishedError, WouldBlock
-from .._core._traps import CHECKPOINT_TRAP, SHIELDED_CHECKPOINT_TRAP
+from .._core._traps import CHECKPOINT_TRAP, SHIELDED_CHECKPOINT_TRAP, suspend_task
 from .._sync import CapacityLimiter
 from ..lowlevel import (
     Abort,
@@ -34,12 +34,9 @@ from ..lowlevel import (
     Task,
     checkpoint_if_cancelled,
     current_task,
-    current_token,
     disable_ki_protection,
     in_run,
-    reschedule,
     spawn_system_task,
-    wait_task_rescheduled,
 )
 from ._cache import start_thread_soon
 
@@ -73,7 +70,7 @@ class _ThreadTracker:
 
     def finished(self) -> None:
         self.count -= 1
-        if self.count == 0:
+        if self.count == 0 and self.lot:
             self.lot.unpark_all()
 
 
@@ -215,30 +212,84 @@ def _finished_during(exc: BaseException) -> RunFinishedError:
 
 
 class _Call:
-    """One ``to_thread.run_sync`` call: the state its worker and its task share."""
+    """One ``to_thread.run_sync`` call: the state its worker and its task share, and the
+    three steps of its round trip as methods (bound methods are cheaper than closures):
+    ``work`` and ``deliver`` in the worker, ``finished_in_run`` back in the run."""
 
     __slots__ = (
         "abandon_on_cancel",
         "abandoned",
+        "args",
+        "context",
+        "entry_queue",
+        "limiter",
         "mail",
         "raise_cancel",
+        "sync_fn",
         "task",
         "token",
+        "tracker",
         "waiting",
     )
 
-    def __init__(self, task: Task, token: RunToken, abandon_on_cancel: bool) -> None:
+    def __init__(
+        self,
+        task: Task,
+        abandon_on_cancel: bool,
+        sync_fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        limiter: Any,
+        tracker: _ThreadTracker,
+    ) -> None:
         self.task = task
-        self.token = token
+        runner = task._runner
+        self.token = runner.token
+        self.entry_queue = runner.entry_queue
         self.abandon_on_cancel = abandon_on_cancel
         self.abandoned = False
         self.waiting = False
+        self.sync_fn = sync_fn
+        self.args = args
+        self.limiter = limiter
+        self.tracker = tracker
+        self.context: contextvars.Context | None = None  # set once the token is held
         # Set by the abort function (in the run's thread), read by the worker.
         self.raise_cancel: RaiseCancelT | None = None
         self.mail: deque[outcome.Outcome[Any] | _Request] = deque()
 
+    # -- in the worker thread
+
+    def work(self) -> Any:
+        _worker_state.call = self
+        try:
+            assert self.context is not None
+            return self.context.run(self.sync_fn, *self.args)
+        finally:
+            _worker_state.call = None
+
+    def deliver(self, result: outcome.Outcome[Any]) -> None:
+        try:
+            self.entry_queue.complete_soon(self.finished_in_run, result)
+        except RunFinishedError:
+            pass  # the run ended (the call must have been abandoned): nobody to tell
+
+    # -- in the run's thread
+
+    def finished_in_run(self, result: outcome.Outcome[Any]) -> None:
+        """The thread is done: give the limiter's token back and hand over the result.
+        Runs from the loop, outside any task (EntryQueue.complete_soon)."""
+        try:
+            self.limiter.release_on_behalf_of(self)
+        except BaseException as exc:
+            # As in Trio, a failing release is what run_sync raises (chained to the
+            # function's own error): the caller still gets woken, not left waiting.
+            if type(result) is outcome.Error:
+                exc.__context__ = result.error
+            result = outcome.Error(exc)
+        self.tracker.finished()
+        self.post(result)
+
     def post(self, message: outcome.Outcome[Any] | _Request) -> None:
-        """Called in the run's thread."""
         if self.abandoned:
             if isinstance(message, _Request):
                 message.run_in_system_task()
@@ -246,7 +297,8 @@ class _Call:
         self.mail.append(message)
         if self.waiting:
             self.waiting = False
-            reschedule(self.task)
+            task = self.task
+            task._runner.reschedule_value(task, None)
 
     def abort(self, raise_cancel: RaiseCancelT) -> Abort:
         self.raise_cancel = raise_cancel
@@ -302,17 +354,19 @@ async def to_thread_run_sync(
     exception is then discarded without a word.
     """
     _check_sync_fn(sync_fn)
-    abandon = bool(abandon_on_cancel)
     if limiter is None:
         limiter = current_default_thread_limiter()
-    await checkpoint_if_cancelled()
+    # The cancel point, before anything is started (checkpoint_if_cancelled() written
+    # out); the wait for the thread below is the schedule point.
     task = current_task()
-    token = current_token()
-    call = _Call(task, token, abandon)
+    if task._cancel_status.effectively_cancelled or task._ki_pending:
+        await CHECKPOINT_TRAP
+    else:
+        task._cancel_mark = True
+    call = _Call(task, bool(abandon_on_cancel), sync_fn, args, limiter, _current_tracker())
     # The call, not the task, borrows the token: it is given back when the thread
     # finishes, which for an abandoned call is after the task has moved on. With a
-    # token free there is no need to yield here: the wait for the thread below is the
-    # schedule point (and checkpoint_if_cancelled above was the cancel point).
+    # token free there is no need to yield here.
     # Trio documents the limiter as anything with acquire_on_behalf_of() and
     # release_on_behalf_of(): the no-wait fast path only where there is one.
     acquire_nowait = getattr(limiter, "acquire_on_behalf_of_nowait", None)
@@ -322,53 +376,29 @@ async def to_thread_run_sync(
         acquire_nowait(call)
     except WouldBlock:
         await limiter.acquire_on_behalf_of(call)
-    tracker = _current_tracker()
-    tracker.count += 1
+    call.tracker.count += 1
     context = contextvars.copy_context()
     # The copy carries the task's current-task hint; in the worker thread it would be
     # a lie (see nursery._core._context), so the thread starts without one.
     context.run(TASK_HINT.set, None)
-
-    def finished_in_run(result: outcome.Outcome[T]) -> None:
-        try:
-            limiter.release_on_behalf_of(call)
-        except BaseException as exc:
-            # As in Trio, a failing release is what run_sync raises (chained to the
-            # function's own error): the caller still gets woken, not left waiting.
-            if type(result) is outcome.Error:
-                exc.__context__ = result.error
-            result = outcome.Error(exc)
-        tracker.finished()
-        call.post(result)
-
-    def work() -> T:
-        _worker_state.call = call
-        try:
-            return context.run(sync_fn, *args)
-        finally:
-            _worker_state.call = None
-
-    def deliver(result: outcome.Outcome[T]) -> None:
-        try:
-            token.run_sync_soon(finished_in_run, result)
-        except RunFinishedError:
-            pass  # the run ended (the call must have been abandoned): nobody to tell
+    call.context = context
 
     if thread_name is None:
         # As in Trio: the function's name and the calling task's.
         thread_name = f"{getattr(sync_fn, '__name__', None)} from {task.name}"
     try:
-        start_thread_soon(work, deliver, name=thread_name)
+        start_thread_soon(call.work, call.deliver, name=thread_name)
     except BaseException:
         limiter.release_on_behalf_of(call)
-        tracker.finished()
+        call.tracker.finished()
         raise
 
+    mail = call.mail
     while True:
-        if not call.mail:
+        if not mail:
             call.waiting = True
-            await wait_task_rescheduled(call.abort)
-        message = call.mail.popleft()
+            await suspend_task(task, call.abort)
+        message = mail.popleft()
         if isinstance(message, _Request):
             await message.run_in_task()
         else:

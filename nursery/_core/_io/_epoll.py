@@ -81,6 +81,11 @@ class EpollBackend:
 
     # -- the loop's side ---------------------------------------------------------------
 
+    def watch_wakeup_fd(self, fd: int) -> None:
+        """Watch ``fd`` (an eventfd the loop checks itself after each poll with events)
+        for good, edge-triggered: no task waits on it, so process_events skips it."""
+        self._epoll.register(fd, _IN | select.EPOLLET)
+
     def get_events(self, timeout: float) -> list[tuple[int, int]]:
         if timeout > _MAX_TIMEOUT:
             timeout = _MAX_TIMEOUT
