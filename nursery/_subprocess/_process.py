@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -174,6 +175,42 @@ def check_command(command: object, options: Mapping[str, object]) -> None:
             )
 
 
+def find_program(command: Command, options: Mapping[str, Any]) -> str | bytes | None:
+    """The file a bare program name (``"true"``) runs, found on the child's ``PATH``
+    here, in the parent; None to leave the search to ``Popen``.
+
+    ``Popen`` searches in the child: it tries ``execve`` on every ``PATH`` entry in turn,
+    and each miss costs far more there than a ``stat`` here (eight misses before
+    ``/usr/bin`` are a sixth of the time of running ``true``). The child runs the same
+    file with the same ``argv`` either way. Left to ``Popen``: a shell command, an
+    explicit ``executable``, a name with a slash, or a ``cwd`` together with relative
+    ``PATH`` entries (those are relative to the child's directory).
+    """
+    if options.get("shell") or options.get("executable") is not None:
+        return None
+    if isinstance(command, (str, bytes)) or not isinstance(command, Sequence) or not command:
+        return None
+    first: object = command[0]
+    if not isinstance(first, (str, bytes, os.PathLike)):
+        return None  # not a path: Popen reports it
+    program = os.fsdecode(first)
+    if not program or "/" in program:
+        return None
+    env = options.get("env")
+    directories = os.get_exec_path(env)
+    if options.get("cwd") is not None and not all(map(os.path.isabs, directories)):
+        return None
+    for directory in directories:
+        candidate = os.path.join(directory, program)
+        try:
+            mode = os.stat(candidate).st_mode
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(mode) and os.access(candidate, os.X_OK):
+            return candidate
+    return None  # not found: Popen raises its usual error
+
+
 def spawn(
     command: Command,
     stdin: Redirect | object,
@@ -216,6 +253,9 @@ def spawn(
             our_stderr = FdStream(read_end)
             close_ours_on_failure.callback(our_stderr.close)
             stderr = write_end
+        executable = find_program(command, options)
+        if executable is not None:
+            options = {**options, "executable": executable}
         popen = _popen(command, stdin=stdin, stdout=stdout, stderr=stderr, **options)
         close_ours_on_failure.pop_all()
     # The child's ends are closed now (only the child holds them), so our reading
