@@ -51,11 +51,17 @@ def cache_dir() -> Path:
 
 def build_client() -> Path:
     """Return the path of the compiled client, compiling it first if needed."""
+    return build(SOURCE, "echo-client")
+
+
+def build(source_path: Path, stem: str) -> Path:
+    """Return the path of ``source_path`` compiled, compiling it first if needed (into
+    the cache, as ``stem`` plus a hash of the source and the compiler command)."""
     command = compiler()
-    source = SOURCE.read_bytes()
+    source = source_path.read_bytes()
     digest = hashlib.sha256(source + repr((command, CFLAGS)).encode()).hexdigest()[:16]
     directory = cache_dir()
-    binary = directory / f"echo-client-{digest}"
+    binary = directory / f"{stem}-{digest}"
     if binary.exists():
         return binary
     directory.mkdir(parents=True, exist_ok=True)
@@ -63,14 +69,14 @@ def build_client() -> Path:
     os.close(handle)
     try:
         completed = subprocess.run(
-            [*command, *CFLAGS, "-o", temporary, str(SOURCE)],
+            [*command, *CFLAGS, "-o", temporary, str(source_path)],
             capture_output=True,
             text=True,
             check=False,
         )
         if completed.returncode != 0:
             raise RuntimeError(
-                f"compiling {SOURCE.name} failed:\n{completed.stdout}{completed.stderr}"
+                f"compiling {source_path.name} failed:\n{completed.stdout}{completed.stderr}"
             )
         os.chmod(temporary, 0o755)  # mkstemp made it 0600; the linker may keep that
         os.replace(temporary, binary)

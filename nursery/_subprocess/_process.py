@@ -15,7 +15,6 @@ import signal
 import stat
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import ExitStack
 from typing import Any, Final, Protocol, TypeAlias, cast, final
 
 from .._core._traps import CHECKPOINT_TRAP
@@ -197,17 +196,23 @@ def find_program(command: Command, options: Mapping[str, Any]) -> str | bytes | 
     if not program or "/" in program:
         return None
     env = options.get("env")
-    directories = os.get_exec_path(env)
-    if options.get("cwd") is not None and not all(map(os.path.isabs, directories)):
+    if env is None:
+        # os.get_exec_path(None) without its warnings.catch_warnings(), a visible cost.
+        found: list[str | bytes] = list((os.environ.get("PATH") or os.defpath).split(":"))
+    else:
+        found = list(os.get_exec_path(env))
+    directories = [os.fsdecode(d) for d in dict.fromkeys(found)]  # each one once
+    if options.get("cwd") is not None and not all(d.startswith("/") for d in directories):
         return None
     for directory in directories:
-        candidate = os.path.join(directory, program)
+        # As os.path.join: an empty entry is the current directory.
+        candidate = f"{directory}/{program}" if directory else program
         try:
-            mode = os.stat(candidate).st_mode
+            # access() answers a miss with False, where stat() would build an exception.
+            if os.access(candidate, os.X_OK) and stat.S_ISREG(os.stat(candidate).st_mode):
+                return candidate
         except (OSError, ValueError):
             continue
-        if stat.S_ISREG(mode) and os.access(candidate, os.X_OK):
-            return candidate
     return None  # not found: Popen raises its usual error
 
 
@@ -224,23 +229,25 @@ def spawn(
     for it is closed again before the error propagates.
     """
     our_stdin = our_stdout = our_stderr = None
-    with ExitStack() as close_childs_ends, ExitStack() as close_ours_on_failure:
+    childs_ends: list[int] = []  # closed here once the child has them (or failed)
+    ours: list[FdStream] = []  # closed again if the spawn fails
+    try:
         if stdin is EMPTY_STDIN:
             read_end, write_end = os.pipe()
             os.close(write_end)
-            close_childs_ends.callback(os.close, read_end)
+            childs_ends.append(read_end)
             stdin = read_end
         elif stdin == subprocess.PIPE:
             read_end, write_end = os.pipe()
-            close_childs_ends.callback(os.close, read_end)
+            childs_ends.append(read_end)
             our_stdin = FdStream(write_end)
-            close_ours_on_failure.callback(our_stdin.close)
+            ours.append(our_stdin)
             stdin = read_end
         if stdout == subprocess.PIPE:
             read_end, write_end = os.pipe()
-            close_childs_ends.callback(os.close, write_end)
+            childs_ends.append(write_end)
             our_stdout = FdStream(read_end)
-            close_ours_on_failure.callback(our_stdout.close)
+            ours.append(our_stdout)
             stdout = write_end
         if stderr == subprocess.STDOUT:
             # Into whatever stdout is (the same pipe, a file, /dev/null). Left as STDOUT
@@ -249,15 +256,21 @@ def spawn(
                 stderr = stdout
         elif stderr == subprocess.PIPE:
             read_end, write_end = os.pipe()
-            close_childs_ends.callback(os.close, write_end)
+            childs_ends.append(write_end)
             our_stderr = FdStream(read_end)
-            close_ours_on_failure.callback(our_stderr.close)
+            ours.append(our_stderr)
             stderr = write_end
         executable = find_program(command, options)
         if executable is not None:
             options = {**options, "executable": executable}
         popen = _popen(command, stdin=stdin, stdout=stdout, stderr=stderr, **options)
-        close_ours_on_failure.pop_all()
+    except BaseException:
+        for stream in ours:
+            stream.close()
+        raise
+    finally:
+        for fd in childs_ends:
+            os.close(fd)
     # The child's ends are closed now (only the child holds them), so our reading
     # ends see end-of-file when the child exits.
     return Process._create(popen, our_stdin, our_stdout, our_stderr)
