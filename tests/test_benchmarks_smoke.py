@@ -81,6 +81,21 @@ def test_runs_as_a_script() -> None:
     assert "| spawn-batched | µs/op |" in completed.stdout
 
 
+def test_spawn_floor_runs() -> None:
+    if not _have_c_compiler() or run.unavailable_reason("trio") is not None:
+        pytest.skip("needs a C compiler and Trio")
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.spawn_floor", "--size", "3", "--repeat", "1"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    for label in ("C floor", "Popen", "nursery run_process", "trio run_process", "0.5x Trio"):
+        assert label in completed.stdout
+
+
 def test_failed_self_check_is_reported() -> None:
     # A workload that ends up doing nothing must fail loudly, not report a fast time.
     from benchmarks._common import BenchmarkCheckError, expect
