@@ -214,7 +214,7 @@ def _main_loop(runner: Runner) -> None:
                     task.custom_sleep_data = None
                     runq_append(task)
                 elif msg is wait_msg:
-                    # The trap put the wait's abort function in the task already.
+                    # The trap put the wait's abort (a function or a wait queue) in the task.
                     task._cancel_mark = True
                     if task._ki_pending or task._cancel_status.effectively_cancelled:
                         # The abort function runs on the kernel's behalf, outside the
