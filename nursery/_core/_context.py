@@ -37,6 +37,7 @@ TASK_HINT: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
 # rather than ``TASK_HINT.get()``: CPython 3.11 compiles a method call on an imported
 # name as an attribute load plus a call, which builds a bound method every time.
 get_task_hint = TASK_HINT.get
+set_task_hint = TASK_HINT.set
 
 NOT_IN_RUN = "must be called from inside nursery.run() (no run is active in this thread)"
 

@@ -144,7 +144,12 @@ class Nursery(metaclass=NoPublicConstructor):
         self._pending_starts = 0
         self._holds_cancelled = False
         self._closed = False
-        parent_task._child_nurseries.append(self)
+        open_nurseries = parent_task._child_nurseries
+        if open_nurseries:
+            open_nurseries.append(self)
+        else:
+            # The task's first: it starts with a shared empty tuple (see Task).
+            parent_task._child_nurseries = [self]
 
     def __repr__(self) -> str:
         return f"<Nursery of {self._parent_task!r} at {id(self):#x}>"
@@ -220,7 +225,9 @@ class Nursery(metaclass=NoPublicConstructor):
                 await SHIELDED_CHECKPOINT_TRAP
             except BaseException as exc:
                 self._pending_excs.append(exc)
-        popped = self._parent_task._child_nurseries.pop()
+        open_nurseries = self._parent_task._child_nurseries
+        assert isinstance(open_nurseries, list)  # this nursery is in it
+        popped = open_nurseries.pop()
         assert popped is self
         if not self._pending_excs:
             return None

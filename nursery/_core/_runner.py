@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 # Builds a Task without the public-constructor guard (that guard is for users).
 _new_task = type.__call__
+# Bound once: spawn_impl sets every new task's hint (see _context).
+_set_task_hint = _context.set_task_hint
 
 
 @attrs.frozen
@@ -144,7 +146,7 @@ class Runner:
         if own_context:
             # The hint that finds the current task cheaply (see _context). A context
             # the caller handed in is theirs, and left alone.
-            context.run(_context.TASK_HINT.set, task)
+            context.run(_set_task_hint, task)
         self.tasks.add(task)
         status = nursery._cancel_status if nursery is not None else self.root_status
         if nursery is not None:

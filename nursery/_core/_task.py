@@ -108,7 +108,9 @@ class Task(metaclass=NoPublicConstructor):
         self.eventual_parent_nursery: Nursery | None = None
         self.context = context
         self._system_task = system_task
-        self._child_nurseries: list[Nursery] = []
+        # The nurseries this task has open, innermost last: a list from the first one
+        # on; until then the shared empty tuple, so that spawning allocates no list.
+        self._child_nurseries: list[Nursery] | tuple[()] = ()
         self.custom_sleep_data: Any = None
         self._cancel_status: CancelStatus = None  # type: ignore[assignment]  # set by spawn
         self._abort_func: Any = None
