@@ -3,13 +3,15 @@
 The run of a thread lives in a thread-local; the task stepping right now is
 ``runner.current_task``, a plain attribute the loop writes once a step. Finding it
 through the thread-local costs a lookup that shows in every checkpoint, so each task's
-own contextvars carry a hint, ``TASK_HINT``, set once when the task is spawned: a
-context-variable read is several times cheaper than a thread-local one.
+own contextvars carry a hint, ``TASK_HINT``: a context-variable read is several times
+cheaper than a thread-local one. The hint is left by the task's first ``current_task()``
+call that has to ask the thread-local, not at spawn: a task that never asks (most
+short ones) pays nothing for it.
 
 The hint is only trusted when the runner agrees that its task is the one stepping now.
-It can be wrong: a task's context copied into another thread carries it along, and a
-context handed to ``spawn_system_task`` is not marked (it is the caller's object). In
-those cases the answer comes from the thread-local, which is always right.
+It can be wrong: a new task's context is a copy of its spawner's, hint included, and a
+task's context copied into another thread carries it along. In those cases the answer
+comes from the thread-local, which is always right.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ TASK_HINT: contextvars.ContextVar[Task | None] = contextvars.ContextVar(
 # rather than ``TASK_HINT.get()``: CPython 3.11 compiles a method call on an imported
 # name as an attribute load plus a call, which builds a bound method every time.
 get_task_hint = TASK_HINT.get
-set_task_hint = TASK_HINT.set
 
 NOT_IN_RUN = "must be called from inside nursery.run() (no run is active in this thread)"
 
@@ -58,7 +59,20 @@ def current_task() -> Task:
     task = current_task_or_none()
     if task is None:
         raise RuntimeError(NOT_IN_RUN)
+    _leave_hint(task)
     return task
+
+
+def _leave_hint(task: Task) -> None:
+    """Put the hint in ``task``'s own context, if that is the one running: not in
+    another context (an instrument's ``before_task_step`` runs in the loop's, and a
+    task may run code in a context of its own making), which must stay as it was."""
+    own = task.context
+    if own.get(TASK_HINT) is task:
+        return  # its context has the hint already: the running one is another
+    token = TASK_HINT.set(task)
+    if own.get(TASK_HINT) is not task:
+        TASK_HINT.reset(token)  # the running context was not the task's own
 
 
 def current_task_or_none() -> Task | None:

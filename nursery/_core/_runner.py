@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 
 # Builds a Task without the public-constructor guard (that guard is for users).
 _new_task = type.__call__
-# Bound once: spawn_impl sets every new task's hint (see _context).
-_set_task_hint = _context.set_task_hint
 
 
 @attrs.frozen
@@ -128,7 +126,6 @@ class Runner:
         the task is named after ``name_from`` (default: ``async_fn``)."""
         if nursery is not None and nursery._closed:
             raise RuntimeError("this nursery is closed to new tasks")
-        own_context = context is None
         if context is None:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
         if type(async_fn) is FunctionType and async_fn.__code__.co_flags & CO_COROUTINE:
@@ -143,10 +140,6 @@ class Runner:
         elif not isinstance(name, str):
             name = str(name)
         task: Task = _new_task(Task, coro, self, name, nursery, context, system_task)
-        if own_context:
-            # The hint that finds the current task cheaply (see _context). A context
-            # the caller handed in is theirs, and left alone.
-            context.run(_set_task_hint, task)
         self.tasks.add(task)
         status = nursery._cancel_status if nursery is not None else self.root_status
         if nursery is not None:

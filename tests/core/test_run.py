@@ -586,8 +586,39 @@ async def test_a_worker_thread_carries_no_current_task_hint() -> None:
             return TASK_HINT.get(), False
         return TASK_HINT.get(), True  # pragma: no cover
 
-    assert TASK_HINT.get() is nursery.lowlevel.current_task()
+    me = nursery.lowlevel.current_task()
+    assert TASK_HINT.get() is me  # left by that first call
     assert await to_thread.run_sync(worker) == (None, False)
+
+
+async def test_the_hint_is_left_in_the_tasks_own_context_only() -> None:
+    from nursery._core._context import TASK_HINT
+
+    me = nursery.lowlevel.current_task()
+    assert me.context.get(TASK_HINT) is me
+    # Asked from code running in another context, nursery still answers right, and
+    # leaves that context as it was.
+    other = contextvars.Context()
+    assert other.run(nursery.lowlevel.current_task) is me
+    assert TASK_HINT not in other
+
+
+def test_an_instrument_asking_for_the_task_leaves_the_callers_context_alone() -> None:
+    from nursery._core._context import TASK_HINT
+
+    seen: list[object] = []
+
+    class Asker(nursery.abc.Instrument):
+        def before_task_step(self, task: nursery.lowlevel.Task) -> None:
+            seen.append(nursery.lowlevel.current_task() is task)
+
+    async def main() -> None:
+        await nursery.sleep(0)
+
+    nursery.run(main, instruments=[Asker()])
+    assert seen and all(seen)
+    # The loop, and so the instrument, ran in this (the caller's) context.
+    assert TASK_HINT.get() is None
 
 
 async def test_a_task_in_a_context_copied_from_another_task_is_still_itself() -> None:
