@@ -153,6 +153,10 @@ class EntryQueue:
                 self._run_pending()
 
     def close(self) -> None:
+        # Refuse new work first (under the lock), so that no thread writes to an
+        # eventfd number that is closed, and perhaps already reused, by then.
+        with self.lock:
+            self.done = True
         self.wakeup.close()
         self.completion_wakeup.close()
 
