@@ -577,6 +577,20 @@ async def test_async_for_parked_receiver_ends_when_the_last_sender_closes(
     assert got == [7, -1]
 
 
+async def test_anext_works_with_and_without_a_default() -> None:
+    # __anext__ is a generator-based coroutine (see docs/porting.md): the builtin
+    # anext(), with and without a default, must treat it as any awaitable.
+    s, r = open_memory_channel[int](2)
+    await s.send(1)
+    await s.send(2)
+    assert await anext(r) == 1
+    assert await anext(r, -1) == 2
+    await s.aclose()
+    assert await anext(r, -1) == -1
+    with pytest.raises(StopAsyncIteration):
+        await anext(r)
+
+
 # -- cancellation ----------------------------------------------------------------------------
 
 
