@@ -354,7 +354,10 @@ class NurseryManager:
             raise error_from_nursery
         finally:
             error_from_nursery.__context__ = context
-            del error_from_nursery, context
+            # This frame must not keep what it raises (nor what it was handed): the
+            # error's traceback holds the frame, and a frame holding the error back
+            # would be a reference cycle, garbage for the collector to find.
+            del error_from_nursery, context, new_exc, exc, tb
 
     def __enter__(self) -> None:
         raise RuntimeError("use 'async with open_nursery()', not 'with open_nursery()'")

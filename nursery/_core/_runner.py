@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 
 # Builds a Task without the public-constructor guard (that guard is for users).
 _new_task = type.__call__
+_TASK_HINT = _context.TASK_HINT
+
+
+def _clear_task_hint() -> None:
+    _TASK_HINT.set(None)
 
 
 @attrs.frozen
@@ -241,6 +246,15 @@ class Runner:
         # Break reference cycles through the coroutine's frames promptly.
         task._next_value = None
         task._next_exc = None
+        context = task.context
+        if context.get(_TASK_HINT) is task:
+            # And the one through the current-task hint (task -> its context -> the
+            # task), so that a finished task is freed by reference counting, not left
+            # for the garbage collector.
+            try:
+                context.run(_clear_task_hint)
+            except RuntimeError:
+                pass  # running it still (a task detaching itself): the cycle stays
 
     def crash(self, what: str, exc: BaseException | None) -> None:
         """Something that must not fail did: end the run with ``InternalError``."""

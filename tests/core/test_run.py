@@ -637,3 +637,38 @@ async def test_a_task_in_a_context_copied_from_another_task_is_still_itself() ->
     task = nursery.lowlevel.spawn_system_task(system, context=contextvars.copy_context())
     await done.wait()
     assert seen == [task, task] and task is not me
+
+
+async def test_finished_tasks_and_failed_nurseries_leave_no_cyclic_garbage() -> None:
+    # Freed by reference counting, not left for the collector: a task that asked for
+    # itself (its context holds the current-task hint), a cancelled scope, and a
+    # nursery whose child failed (the error's traceback holds __aexit__'s frame).
+    import gc
+
+    async def asks_for_itself() -> None:
+        nursery.lowlevel.current_task()
+        await nursery.sleep(0)
+
+    async def cancelled() -> None:
+        with nursery.CancelScope() as scope:
+            scope.cancel()
+            await nursery.sleep_forever()
+
+    async def fails() -> None:
+        raise ValueError("boom")
+
+    gc.collect()
+    flags = gc.get_debug()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        async with nursery.open_nursery() as n:
+            n.start_soon(asks_for_itself)
+        await cancelled()
+        with pytest.raises(ExceptionGroup):
+            async with nursery.open_nursery() as n:
+                n.start_soon(fails)
+        gc.collect()
+        assert gc.garbage == []
+    finally:
+        gc.set_debug(flags)
+        gc.garbage.clear()
