@@ -87,6 +87,12 @@ class Task(metaclass=NoPublicConstructor):
         "eventual_parent_nursery",
     )
 
+    # Checkpoint marks and counts (see __init__): slots left unset until first used.
+    _cancel_mark: bool
+    _cancel_count: int
+    _schedule_mark: bool
+    _schedule_count: int
+
     def __init__(
         self,
         coro: Coroutine[Any, Any, Any],
@@ -128,23 +134,23 @@ class Task(metaclass=NoPublicConstructor):
         """How many times this task was seen passing cancel points: a number that has
         grown between two reads if, and only if, the task passed one in between (several
         passes between two reads count once)."""
-        count: int = getattr(self, "_cancel_count", 0)
-        if getattr(self, "_cancel_mark", False):
-            self._cancel_mark = False
-            count += 1
-        self._cancel_count = count
-        return count
+        return self._fold_mark("_cancel_mark", "_cancel_count")
 
     @property
     def _schedule_points(self) -> int:
         """The same for schedule points. The loop marks a task each time it resumes
         it, so a read from inside the task sees growth exactly when the task yielded
         to the loop since the previous read."""
-        count: int = getattr(self, "_schedule_count", 0)
-        if getattr(self, "_schedule_mark", False):
-            self._schedule_mark = False
+        return self._fold_mark("_schedule_mark", "_schedule_count")
+
+    def _fold_mark(self, mark: str, count_name: str) -> int:
+        """Add the mark, if raised, to its count (both slots may still be unset), lower
+        it, and return the count."""
+        count: int = getattr(self, count_name, 0)
+        if getattr(self, mark, False):
+            setattr(self, mark, False)
             count += 1
-        self._schedule_count = count
+        setattr(self, count_name, count)
         return count
 
     def _deadline_expired(self) -> None:

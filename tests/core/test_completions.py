@@ -7,32 +7,15 @@ task, and keep FIFO order with the ordinary run_sync_soon callbacks queued befor
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
+from thread_helpers import in_thread
 
 import nursery
 from nursery import RunFinishedError, to_thread
 from nursery._core._context import current_runner
 from nursery.lowlevel import current_task, current_token
 from nursery.testing import wait_all_tasks_blocked
-
-
-def in_thread(fn: Callable[[], object]) -> None:
-    """Run fn in a new thread and wait for it."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            fn()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:  # pragma: no cover
-        raise errors[0]
 
 
 async def test_a_completion_wakes_a_loop_asleep_in_epoll_and_runs_outside_tasks() -> None:

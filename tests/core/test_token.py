@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import pytest
+from thread_helpers import in_thread
 
 import nursery
 from nursery.lowlevel import (
@@ -16,23 +16,6 @@ from nursery.lowlevel import (
     in_task,
 )
 from nursery.testing import wait_all_tasks_blocked
-
-
-def in_thread(fn: Callable[[], object]) -> None:
-    """Run fn in a new thread and wait for it to finish."""
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            fn()
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:  # pragma: no cover
-        raise errors[0]
 
 
 async def test_current_token_is_the_same_object_throughout_a_run() -> None:
